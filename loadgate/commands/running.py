@@ -1,0 +1,7 @@
+"""CLI commands: running."""
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    """Add this module's commands to the loadgate app."""

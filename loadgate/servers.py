@@ -1,0 +1,172 @@
+"""Start real Redis, FerretDB and nginx on 127.0.0.1 for tests and benchmarks.
+
+Each server runs as a child process on a free port in a temporary directory and is stopped by
+``stop()``. Binaries come from Debian (``redis-server``, ``nginx``) and from ``scripts/setup.sh``
+(FerretDB, linked at ``.cache/bin/ferretdb-lite``).
+
+    >>> redis = start_redis()
+    >>> redis.url
+    'redis://127.0.0.1:40123/0'
+    >>> redis.stop()
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class ServerUnavailable(RuntimeError):
+    """A server binary is missing or the server did not come up."""
+
+
+def free_port() -> int:
+    """An unused TCP port on 127.0.0.1."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(port: int, timeout: float = 20.0, proc: subprocess.Popen | None = None) -> None:
+    """Block until 127.0.0.1:port accepts connections, or raise ServerUnavailable."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise ServerUnavailable(f"process exited with {proc.returncode} before port {port} opened")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise ServerUnavailable(f"nothing listening on 127.0.0.1:{port} after {timeout:.0f}s")
+
+
+def find_binary(name: str, *extra: Path) -> str:
+    """The path of a server binary, searching PATH, /usr/sbin and the given places."""
+    for candidate in (*extra, Path("/usr/sbin") / name):
+        if candidate.is_file() and os.access(candidate, os.X_OK):
+            return str(candidate)
+    found = shutil.which(name)
+    if found:
+        return found
+    raise ServerUnavailable(f"{name} not found: run scripts/setup.sh")
+
+
+@dataclass
+class Server:
+    """A running server process: its URL, port, and how to stop or pause it."""
+
+    name: str
+    url: str
+    port: int
+    proc: subprocess.Popen
+    workdir: Path
+    _args: list[str] = field(default_factory=list, repr=False)
+
+    def stop(self) -> None:
+        """Terminate the process and remove its working directory."""
+        self.kill()
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def kill(self) -> None:
+        """Stop the process, keeping its data, so it can be ``restart()``-ed."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def restart(self) -> None:
+        """Start the process again on the same port with the same data."""
+        self.kill()
+        self.proc = _spawn(self._args, self.workdir)
+        wait_for_port(self.port, proc=self.proc)
+
+
+def _spawn(args: list[str], workdir: Path) -> subprocess.Popen:
+    log = open(workdir / "server.log", "ab")  # noqa: SIM115 - owned by the child for its lifetime
+    env = {**os.environ, "DO_NOT_TRACK": "1"}
+    return subprocess.Popen(args, cwd=workdir, stdout=log, stderr=subprocess.STDOUT, env=env)
+
+
+def _start(name: str, args_for, url_for, timeout: float = 30.0) -> Server:
+    workdir = Path(tempfile.mkdtemp(prefix=f"loadgate-{name}-"))
+    port = free_port()
+    args = args_for(port, workdir)
+    proc = _spawn(args, workdir)
+    try:
+        wait_for_port(port, timeout=timeout, proc=proc)
+    except ServerUnavailable as exc:
+        proc.kill()
+        log = (workdir / "server.log").read_text(errors="replace")[-2000:]
+        raise ServerUnavailable(f"{name}: {exc}\n{log}") from exc
+    return Server(name, url_for(port), port, proc, workdir, args)
+
+
+def start_redis() -> Server:
+    """A throwaway Redis on 127.0.0.1, no persistence."""
+    binary = find_binary("redis-server")
+    return _start(
+        "redis",
+        lambda port, wd: [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                          "--appendonly", "no", "--dir", str(wd)],
+        lambda port: f"redis://127.0.0.1:{port}/0",
+    )
+
+
+def start_ferretdb() -> Server:
+    """FerretDB v1.24.2 on its SQLite backend, telemetry off, on 127.0.0.1."""
+    binary = find_binary("ferretdb-lite", ROOT / ".cache/bin/ferretdb-lite")
+    return _start(
+        "ferretdb",
+        lambda port, wd: [binary, f"--listen-addr=127.0.0.1:{port}", f"--sqlite-dir={wd}/data"],
+        lambda port: f"mongodb://127.0.0.1:{port}/",
+    )
+
+
+NGINX_CONF = """\
+daemon off;
+worker_processes 1;
+pid {wd}/nginx.pid;
+error_log {wd}/error.log warn;
+events {{ worker_connections 16384; }}
+http {{
+    access_log off;
+    client_body_temp_path {wd}/tmp;
+    proxy_temp_path {wd}/tmp;
+    fastcgi_temp_path {wd}/tmp;
+    uwsgi_temp_path {wd}/tmp;
+    scgi_temp_path {wd}/tmp;
+    keepalive_requests 1000000;
+    server {{
+        listen 127.0.0.1:{port};
+        location / {{
+            default_type application/json;
+            return 200 '{{"ok":true}}';
+        }}
+    }}
+}}
+"""
+
+
+def start_nginx() -> Server:
+    """nginx answering every path with a fixed 200: a zero-latency target."""
+    binary = find_binary("nginx")
+
+    def args(port: int, wd: Path) -> list[str]:
+        (wd / "tmp").mkdir()
+        (wd / "nginx.conf").write_text(NGINX_CONF.format(wd=wd, port=port))
+        return [binary, "-c", str(wd / "nginx.conf"), "-p", str(wd), "-e", str(wd / "error.log")]
+
+    return _start("nginx", args, lambda port: f"http://127.0.0.1:{port}")
