@@ -1,0 +1,200 @@
+"""``summary.json``, rebuilt from a run directory's logs alone.
+
+    >>> summary = build_summary(RunDir.open("runs/20261128-130000-smoke"))
+    >>> summary.endpoints["GET /tasks"].p95      # milliseconds, from the merged histograms
+    4.127
+    >>> summary.validity.valid
+    True
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+from hdrh.histogram import HdrHistogram
+
+from loadgate.runformat import (
+    SUMMARY,
+    TOTAL,
+    EndpointSummary,
+    GeneratorSample,
+    IntervalHistogram,
+    Percentiles,
+    RunDir,
+    Summary,
+    SutSample,
+    Validity,
+    merge,
+    write_json_atomic,
+)
+
+CPU_SATURATED_PERCENT = 90.0
+"""A generator process above this CPU share ..."""
+CPU_SATURATED_SECONDS = 15.0
+"""... for this long without a break makes the run invalid: its latencies measure the generator."""
+LOOP_LAG_P99_BOUND_MS = 50.0
+"""Event-loop lag p99 above this, in any generator process, makes the run invalid."""
+
+
+def percentiles(hist: HdrHistogram) -> Percentiles:
+    """p50 / p90 / p95 / p99 / p99.9 / max / mean in milliseconds from one histogram."""
+    count = hist.get_total_count()
+    if count == 0:
+        return Percentiles()
+    at = hist.get_percentile_to_value_dict([50, 90, 95, 99, 99.9])
+    return Percentiles(
+        count=count,
+        p50=at[50] / 1000.0,
+        p90=at[90] / 1000.0,
+        p95=at[95] / 1000.0,
+        p99=at[99] / 1000.0,
+        p999=at[99.9] / 1000.0,
+        max=hist.get_max_value() / 1000.0,
+        mean=hist.get_mean_value() / 1000.0,
+    )
+
+
+def merged_by_endpoint(intervals: list[IntervalHistogram]) -> dict[str, HdrHistogram]:
+    """One histogram per endpoint over the whole run, plus ``Total``, merged by adding."""
+    groups: dict[str, list[HdrHistogram]] = defaultdict(list)
+    for iv in intervals:
+        groups[iv.endpoint].append(iv.histogram)
+    merged = {name: merge(hists) for name, hists in sorted(groups.items())}
+    merged[TOTAL] = merge(merged.values())
+    return merged
+
+
+def cache_hit_ratios(samples: list[SutSample]) -> dict[str, tuple[float | None, int]]:
+    """Per endpoint (and ``Total``): hit ratio and lookups over the run, from counter deltas.
+
+    Hits over hits plus misses; errors and bypasses are lookups that found nothing either, so
+    they count as misses. Counters that went down (an SUT restart) restart from zero.
+    """
+    ok = [s for s in samples if s.ok]
+    if len(ok) < 2:
+        return {}
+    totals: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    for prev, cur in zip(ok, ok[1:], strict=False):
+        for endpoint, results in cur.cache.items():
+            for result, value in results.items():
+                before = prev.cache.get(endpoint, {}).get(result, 0.0)
+                totals[endpoint][result] += value - before if value >= before else value
+    out: dict[str, tuple[float | None, int]] = {}
+    grand = defaultdict(float)
+    for endpoint, results in totals.items():
+        for result, value in results.items():
+            grand[result] += value
+        out[endpoint] = _ratio(results)
+    out[TOTAL] = _ratio(grand)
+    return out
+
+
+def _ratio(results: dict[str, float]) -> tuple[float | None, int]:
+    lookups = sum(results.get(k, 0.0) for k in ("hit", "miss", "error", "bypass"))
+    return (results.get("hit", 0.0) / lookups if lookups else None), int(lookups)
+
+
+def validity(run: RunDir, samples: list[GeneratorSample], total_count: int) -> Validity:
+    """Why this run's latencies cannot be trusted, if they cannot."""
+    reasons = []
+    if run.meta.interrupted:
+        why = f" ({run.meta.interrupt_reason})" if run.meta.interrupt_reason else ""
+        reasons.append(
+            f"interrupted after {run.meta.duration_s:.0f}s of {run.meta.planned_duration_s:.0f}s{why}"
+        )
+    if total_count == 0:
+        reasons.append("no requests were recorded")
+    for process, seconds in sorted(saturated_seconds(samples).items()):
+        if seconds >= CPU_SATURATED_SECONDS:
+            reasons.append(
+                f"generator {process} above {CPU_SATURATED_PERCENT:.0f}% CPU for {seconds:.0f}s "
+                f"(bound {CPU_SATURATED_SECONDS:.0f}s): latencies measure the generator"
+            )
+    lag = loop_lag_p99(samples)
+    if lag is not None and lag > LOOP_LAG_P99_BOUND_MS:
+        reasons.append(
+            f"generator event-loop lag p99 {lag:.1f} ms above the {LOOP_LAG_P99_BOUND_MS:.0f} ms bound"
+        )
+    return Validity(valid=not reasons, reasons=reasons)
+
+
+def saturated_seconds(samples: list[GeneratorSample]) -> dict[str, float]:
+    """Per process, the longest stretch of consecutive samples above the CPU bound, in seconds."""
+    by_process: dict[str, list[GeneratorSample]] = defaultdict(list)
+    for s in samples:
+        by_process[s.process].append(s)
+    longest: dict[str, float] = {}
+    for process, rows in by_process.items():
+        rows.sort(key=lambda s: s.t)
+        best, start = 0.0, None
+        for prev, cur in zip(rows, rows[1:], strict=False):
+            if prev.cpu_percent > CPU_SATURATED_PERCENT and cur.cpu_percent > CPU_SATURATED_PERCENT:
+                start = prev.t if start is None else start
+                best = max(best, cur.t - start)
+            else:
+                start = None
+        longest[process] = best
+    return longest
+
+
+def loop_lag_p99(samples: list[GeneratorSample]) -> float | None:
+    """The 99th percentile of sampled event-loop lag over all generator processes, in ms."""
+    if not samples:
+        return None
+    return float(np.percentile([s.loop_lag_ms for s in samples], 99))
+
+
+def build_summary(run: RunDir) -> Summary:
+    """Every figure of ``summary.json``, from the run directory's logs."""
+    meta = run.meta
+    merged = merged_by_endpoint(run.intervals())
+    corrected = merged_by_endpoint(run.intervals(corrected=True))
+    failures: dict[str, int] = defaultdict(int)
+    timeline = run.timeline()
+    for row in timeline:
+        for endpoint, n in row.failures.items():
+            failures[endpoint] += n
+            failures[TOTAL] += n
+    sut = run.sut()
+    ratios = cache_hit_ratios(sut)
+    duration = meta.duration_s or 1e-9
+    endpoints = {}
+    for name, hist in merged.items():
+        stats = percentiles(hist)
+        co = corrected.get(name)
+        ratio, lookups = ratios.get(name, (None, 0))
+        fails = failures.get(name, 0)
+        endpoints[name] = EndpointSummary(
+            **stats.model_dump(),
+            failures=fails,
+            error_rate=fails / stats.count if stats.count else 0.0,
+            rps=stats.count / duration,
+            cache_hit_ratio=ratio,
+            cache_lookups=lookups,
+            corrected=percentiles(co) if co is not None and co.get_total_count() else None,
+        )
+    total = endpoints.pop(TOTAL)
+    gen = run.generator()
+    ok_sut = [s for s in sut if s.ok]
+    return Summary(
+        run_id=meta.run_id,
+        scenario_name=meta.scenario_name,
+        duration_s=meta.duration_s,
+        users_max=max((r.users for r in timeline), default=0),
+        endpoints=endpoints,
+        total=total,
+        rate_limited=(ok_sut[-1].rate_limited - ok_sut[0].rate_limited) if len(ok_sut) >= 2 else 0.0,
+        generator_cpu_max=max((s.cpu_percent for s in gen), default=None),
+        generator_loop_lag_p99_ms=loop_lag_p99(gen),
+        validity=validity(run, gen, total.count),
+    )
+
+
+def write_summary(path: Path | str) -> Summary:
+    """Build ``summary.json`` for the run directory at ``path`` and write it there atomically."""
+    run = RunDir.open(path)
+    summary = build_summary(run)
+    write_json_atomic(run.path / SUMMARY, summary)
+    return summary
