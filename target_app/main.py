@@ -1,0 +1,104 @@
+"""The app factory: ``uvicorn --factory target_app.main:create_app`` (what ``loadgate serve`` runs).
+
+    app = create_app(Settings(MONGODB_URL="mongodb://127.0.0.1:27017", REDIS_URL="redis://..."))
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI
+
+from target_app import metrics
+from target_app.breaker import CircuitBreaker
+from target_app.cache import make_cache
+from target_app.caching import GuardedCache
+from target_app.deps import Services
+from target_app.logs import configure_logging, logger
+from target_app.middleware import RequestContextMiddleware
+from target_app.problems import install_problem_handlers
+from target_app.ratelimit import RateLimiter
+from target_app.routers import admin, analytics, auth, health, tasks, users
+from target_app.security import TokenService
+from target_app.settings import Settings, get_settings
+from target_app.store import StoreUnavailable, make_store
+from target_app.store.guarded import GuardedStore
+
+SETUP_RETRY_SECONDS = 2.0
+
+
+def build_services(settings: Settings) -> Services:
+    """Store, cache, tokens and limiter, each behind what guards it."""
+    def publish(name: str, state: int) -> None:
+        metrics.set_breaker_state(name, state)
+
+    store = GuardedStore(make_store(settings), CircuitBreaker(
+        "store", failures=settings.BREAKER_FAILURES, reset_seconds=settings.BREAKER_RESET_SECONDS,
+        on_change=publish))
+    cache = GuardedCache(make_cache(settings), CircuitBreaker(
+        "cache", failures=settings.BREAKER_FAILURES, reset_seconds=settings.BREAKER_RESET_SECONDS,
+        on_change=publish))
+    limit = settings.rate_limit
+    return Services(settings=settings, store=store, cache=cache,
+                    tokens=TokenService(settings.JWT_SECRET, settings.ACCESS_TOKEN_MINUTES),
+                    limiter=RateLimiter(limit, cache) if limit else None)
+
+
+async def _set_up_store(store: GuardedStore) -> None:
+    """Create tables and indexes, retrying in the background while the store is unreachable."""
+    while True:
+        try:
+            await store.inner.setup()
+        except StoreUnavailable as exc:
+            logger.error("store unreachable at start-up; retrying", extra={"error": str(exc)})
+            await asyncio.sleep(SETUP_RETRY_SECONDS)
+        else:
+            logger.info("store ready: collections and indexes in place", extra={"store": store.kind})
+            return
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the API. Without arguments, settings come from the environment."""
+    settings = settings or get_settings()
+    configure_logging(settings.LOG_LEVEL)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        services = build_services(settings)
+        app.state.services = services
+        embedded = [name for name, var in (("sqlite", settings.MONGODB_URL), ("memory", settings.REDIS_URL))
+                    if not var]
+        logger.info(
+            "taskapi starting: store=%s cache=%s%s", services.store.kind, services.cache.kind,
+            " (embedded defaults: set MONGODB_URL / REDIS_URL for real servers)" if embedded else "",
+            extra={"store": services.store.kind, "cache": services.cache.kind, "environment": settings.ENVIRONMENT,
+                   "sqlite_path": settings.SQLITE_PATH if not settings.MONGODB_URL else None,
+                   "rate_limit": settings.RATE_LIMIT if settings.rate_limit else "off", "pid": os.getpid()})
+        try:
+            await asyncio.wait_for(_set_up_store(services.store), settings.STORE_TIMEOUT_MS / 1000 * 2)
+            setup_task = None
+        except TimeoutError:
+            setup_task = asyncio.create_task(_set_up_store(services.store))
+        try:
+            yield
+        finally:
+            if setup_task is not None:
+                setup_task.cancel()
+            await services.store.close()
+            await services.cache.close()
+            metrics.mark_process_dead(os.getpid())
+
+    app = FastAPI(
+        title="Task API", version="1.0.0", lifespan=lifespan,
+        summary="The task-management API that loadgate load-tests.",
+    )
+    install_problem_handlers(app)
+    for module in (auth, users, tasks, analytics, health):
+        app.include_router(module.router)
+    if settings.SEED_TOKEN:
+        app.include_router(admin.router)
+    app.add_middleware(RequestContextMiddleware)
+    return app

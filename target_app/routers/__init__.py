@@ -1,0 +1,1 @@
+"""One router per domain: auth, users, tasks, analytics, health, admin."""

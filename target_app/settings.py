@@ -1,0 +1,137 @@
+"""The one settings object, read from the environment (pydantic-settings).
+
+    >>> Settings(RATE_LIMIT="100/15minutes").rate_limit
+    RateLimit(requests=100, seconds=900)
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Long enough that PyJWT does not warn about a short HMAC key; refused in production.
+DEFAULT_JWT_SECRET = "insecure-development-secret-change-me-0123456789"
+
+_UNITS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
+_RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*(second|minute|hour|day)s?\s*$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """``requests`` allowed per window of ``seconds``."""
+
+    requests: int
+    seconds: int
+
+
+def parse_rate_limit(text: str) -> RateLimit | None:
+    """Parse ``"100/15minutes"``, ``"10/second"``, ``"5000/hour"``; ``"0"`` or ``""`` means no limit.
+
+    >>> parse_rate_limit("100/15minutes")
+    RateLimit(requests=100, seconds=900)
+    >>> parse_rate_limit("0") is None
+    True
+    """
+    if text.strip() in ("", "0"):
+        return None
+    match = _RATE.match(text)
+    if not match:
+        raise ValueError(f"{text!r} is not a rate like '100/15minutes' or '10/second' (or '0' for none)")
+    count, multiple, unit = match.groups()
+    seconds = int(multiple or 1) * _UNITS[unit.lower()]
+    if int(count) <= 0 or seconds <= 0:
+        raise ValueError(f"{text!r}: requests and window must be positive")
+    return RateLimit(int(count), seconds)
+
+
+def _default_sqlite_path() -> str:
+    return str(Path.home() / ".cache" / "loadgate" / "taskapi.sqlite3")
+
+
+class Settings(BaseSettings):
+    """Everything the API reads from the environment. Names are a contract with the harness."""
+
+    model_config = SettingsConfigDict(case_sensitive=False, extra="ignore", frozen=True)
+
+    ENVIRONMENT: Literal["development", "production"] = "development"
+    LOG_LEVEL: Literal["DEBUG", "INFO", "WARN", "WARNING", "ERROR"] = "INFO"
+
+    # Store: MongoDB when MONGODB_URL is set, else embedded SQLite.
+    MONGODB_URL: str | None = None
+    MONGODB_DB: str = "taskapi"
+    SQLITE_PATH: str = Field(default_factory=_default_sqlite_path)
+    STORE_TIMEOUT_MS: int = Field(default=2000, gt=0)
+
+    # Cache: Redis when REDIS_URL is set, else in-process ("auto"); "none" disables caching.
+    REDIS_URL: str | None = None
+    CACHE_BACKEND: Literal["auto", "redis", "memory", "none"] = "auto"
+    CACHE_TIMEOUT_MS: int = Field(default=500, gt=0)
+    USER_CACHE_SECONDS: int = Field(default=24 * 3600, gt=0)
+    TASK_CACHE_SECONDS: int = Field(default=3600, gt=0)
+    ANALYTICS_CACHE_SECONDS: int = Field(default=30, gt=0)
+
+    # Auth.
+    JWT_SECRET: str = DEFAULT_JWT_SECRET
+    ACCESS_TOKEN_MINUTES: int = Field(default=30, gt=0)
+
+    # Rate limiting: "100/15minutes"; "0" or RATE_LIMIT_ENABLED=false disables it.
+    RATE_LIMIT: str = "100/15minutes"
+    RATE_LIMIT_ENABLED: bool = True
+
+    # Circuit breakers: open after this many consecutive failures, probe again after the pause.
+    BREAKER_FAILURES: int = Field(default=3, gt=0)
+    BREAKER_RESET_SECONDS: float = Field(default=5.0, gt=0)
+
+    # POST /admin/seed exists only when this is set.
+    SEED_TOKEN: str | None = None
+
+    @field_validator("RATE_LIMIT")
+    @classmethod
+    def _rate_limit_parses(cls, value: str) -> str:
+        parse_rate_limit(value)
+        return value
+
+    @field_validator("LOG_LEVEL", mode="before")
+    @classmethod
+    def _upper_level(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _production_needs_a_secret(self) -> Settings:
+        if self.ENVIRONMENT == "production":
+            if self.JWT_SECRET == DEFAULT_JWT_SECRET:
+                raise ValueError("JWT_SECRET: set a secret of your own; the default is refused in production")
+            if len(self.JWT_SECRET.encode()) < 32:
+                raise ValueError("JWT_SECRET: use at least 32 bytes in production")
+        if self.CACHE_BACKEND == "redis" and not self.REDIS_URL:
+            raise ValueError("CACHE_BACKEND=redis needs REDIS_URL")
+        return self
+
+    @property
+    def rate_limit(self) -> RateLimit | None:
+        """The per-caller limit, or None when rate limiting is off."""
+        return parse_rate_limit(self.RATE_LIMIT) if self.RATE_LIMIT_ENABLED else None
+
+    @property
+    def store_kind(self) -> str:
+        """``mongodb`` or ``sqlite``."""
+        return "mongodb" if self.MONGODB_URL else "sqlite"
+
+    @property
+    def cache_kind(self) -> str:
+        """``redis``, ``memory`` or ``none``."""
+        if self.CACHE_BACKEND == "auto":
+            return "redis" if self.REDIS_URL else "memory"
+        return self.CACHE_BACKEND
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The settings of this process, read once from the environment."""
+    return Settings()
