@@ -21,7 +21,8 @@ logger = logging.getLogger("taskapi")
 
 _LEVEL_NAMES = {"WARNING": "WARN", "CRITICAL": "ERROR"}
 # Attributes every LogRecord has; anything else was passed in ``extra`` and is logged as a field.
-_STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime", "taskName"}
+_STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime", "taskName",
+                                                                    "color_message"}
 
 
 class JsonFormatter(logging.Formatter):

@@ -1,7 +1,87 @@
-"""CLI commands: serving."""
+"""CLI commands: ``loadgate serve``, the task API (target_app) under uvicorn.
+
+    loadgate serve                              # embedded SQLite store and in-process cache
+    MONGODB_URL=mongodb://… REDIS_URL=redis://… loadgate serve --port 8000 --workers 4
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Annotated
 
 import typer
+from pydantic import ValidationError
+
+from loadgate.errors import EXIT_USAGE
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the loadgate app."""
+    app.command()(serve)
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
+) -> None:
+    """Run the task API. Settings come from the environment (docs/api.md); without MONGODB_URL and
+    REDIS_URL it runs on an embedded SQLite store and an in-process cache, and says so."""
+    from target_app.settings import Settings
+
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        for error in exc.errors():
+            where = ".".join(str(p) for p in error["loc"])
+            typer.echo(f"loadgate serve: {where + ': ' if where else ''}{error['msg']}", err=True)
+        raise typer.Exit(EXIT_USAGE) from None
+
+    env = dict(os.environ)
+    if workers > 1 and settings.cache_kind == "memory":
+        # Each worker would have its own cache and serve what another worker changed.
+        env["CACHE_BACKEND"] = "none"
+        typer.echo("loadgate serve: several workers and no REDIS_URL: caching off (CACHE_BACKEND=none)", err=True)
+    owned_dir = None
+    if env.get("PROMETHEUS_MULTIPROC_DIR"):
+        _clear_metric_files(Path(env["PROMETHEUS_MULTIPROC_DIR"]))
+    elif workers > 1:
+        owned_dir = tempfile.mkdtemp(prefix="loadgate-metrics-")
+        env["PROMETHEUS_MULTIPROC_DIR"] = owned_dir
+
+    command = [sys.executable, "-m", "target_app.server", "--host", host, "--port", str(port),
+               "--workers", str(workers)]
+    try:
+        raise typer.Exit(_run_forwarding_signals(command, env))
+    finally:
+        if owned_dir:
+            shutil.rmtree(owned_dir, ignore_errors=True)
+
+
+def _clear_metric_files(directory: Path) -> None:
+    """prometheus-client wants the multiprocess directory empty of an earlier run's files."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for stale in directory.glob("*.db"):
+        stale.unlink(missing_ok=True)
+
+
+def _run_forwarding_signals(command: list[str], env: dict[str, str]) -> int:
+    """Run the server, passing SIGTERM / SIGINT on so it shuts down gracefully; its exit code."""
+    proc = subprocess.Popen(command, env=env)
+
+    def forward(signum: int, _frame: object) -> None:
+        if proc.poll() is None:
+            proc.send_signal(signum)
+
+    previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        return proc.wait()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
