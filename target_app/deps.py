@@ -85,7 +85,9 @@ async def rate_limit(request: Request, principal: Annotated[Principal | None, De
         await limiter.check("ip", request.client.host if request.client else "unknown")
 
 
-async def get_current_user(request: Request, principal: Annotated[Principal | None, Depends(authenticate)]) -> Principal:
+async def get_current_user(
+    request: Request, principal: Annotated[Principal | None, Depends(authenticate)]
+) -> Principal:
     """The authenticated caller; 401 without a valid token."""
     if principal is None:
         raise _unauthorized(getattr(request.state, "auth_error", "Not authenticated."))

@@ -74,7 +74,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         logger.info(
             "taskapi starting: store=%s cache=%s%s", services.store.kind, services.cache.kind,
             " (embedded defaults: set MONGODB_URL / REDIS_URL for real servers)" if embedded else "",
-            extra={"store": services.store.kind, "cache": services.cache.kind, "environment": settings.ENVIRONMENT,
+            extra={"store": services.store.kind, "cache": services.cache.kind,
+                   "environment": settings.ENVIRONMENT,
                    "sqlite_path": settings.SQLITE_PATH if not settings.MONGODB_URL else None,
                    "rate_limit": settings.RATE_LIMIT if settings.rate_limit else "off", "pid": os.getpid()})
         try:

@@ -23,7 +23,8 @@ from prometheus_client import (
 
 from target_app.context import current_method_and_route
 
-LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.0075, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.0075, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+                   10.0)
 STORE_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
 HTTP_LATENCY = Histogram(
@@ -86,7 +87,7 @@ def set_breaker_state(breaker: str, state: int) -> None:
 
 def multiprocess_dir() -> str | None:
     """The directory shared by worker processes, when running several."""
-    return os.environ.get("PROMETHEUS_MULTIPROC_DIR") or os.environ.get("prometheus_multiproc_dir")
+    return os.environ.get("PROMETHEUS_MULTIPROC_DIR")
 
 
 def render() -> tuple[bytes, str]:

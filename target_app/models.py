@@ -59,7 +59,8 @@ class Register(Strict):
 
 class Login(Strict):
     # Not validated as an email: an unknown one simply fails to log in.
-    email: Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, min_length=1, max_length=320)]
+    email: Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, min_length=1,
+                                            max_length=320)]
     password: Annotated[str, StringConstraints(min_length=1, max_length=128)]
 
 
@@ -155,7 +156,8 @@ class SeedRequest(Strict):
     users: int = Field(ge=1, le=MAX_SEED_USERS)
     tasks_per_user: int = Field(default=0, ge=0, le=MAX_SEED_TASKS_PER_USER)
     password: Password
-    email_prefix: Annotated[str, StringConstraints(to_lower=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,40}$")]
+    email_prefix: Annotated[str, StringConstraints(to_lower=True,
+                                                   pattern=r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,40}$")]
 
     @field_validator("tasks_per_user")
     @classmethod

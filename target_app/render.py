@@ -12,7 +12,8 @@ from target_app.store.base import Doc
 
 _OPTIONS = orjson.OPT_UTC_Z
 PUBLIC_USER_KEYS = ("id", "email", "name", "createdAt", "updatedAt")
-TASK_KEYS = ("id", "userId", "title", "description", "status", "priority", "dueDate", "createdAt", "updatedAt")
+TASK_KEYS = ("id", "userId", "title", "description", "status", "priority", "dueDate", "createdAt",
+             "updatedAt")
 
 
 def dumps(value: Any) -> bytes:

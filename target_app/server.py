@@ -23,7 +23,8 @@ LOG_CONFIG = {
 }
 
 
-def run(host: str = "127.0.0.1", port: int = 8000, workers: int = 1, app: str = "target_app.main:create_app") -> None:
+def run(host: str = "127.0.0.1", port: int = 8000, workers: int = 1,
+        app: str = "target_app.main:create_app") -> None:
     """Serve the app factory ``app`` with ``workers`` processes (uvloop and httptools when present)."""
     uvicorn.run(app, factory=True, host=host, port=port, workers=workers, access_log=False,
                 log_config=LOG_CONFIG, lifespan="on", timeout_graceful_shutdown=10,

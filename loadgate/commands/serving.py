@@ -47,7 +47,8 @@ def serve(
     if workers > 1 and settings.cache_kind == "memory":
         # Each worker would have its own cache and serve what another worker changed.
         env["CACHE_BACKEND"] = "none"
-        typer.echo("loadgate serve: several workers and no REDIS_URL: caching off (CACHE_BACKEND=none)", err=True)
+        typer.echo("loadgate serve: several workers and no REDIS_URL: caching off (CACHE_BACKEND=none)",
+                   err=True)
     owned_dir = None
     if env.get("PROMETHEUS_MULTIPROC_DIR"):
         _clear_metric_files(Path(env["PROMETHEUS_MULTIPROC_DIR"]))

@@ -61,7 +61,8 @@ async def seed(body: SeedRequest, store: StoreDep, settings: SettingsDep,
         created += len(new_users)
         tasks += await _seed_tasks([u["id"] for u in new_users], body.tasks_per_user, store)
     emails = [seed_email(body.email_prefix, i) for i in range(body.users)]
-    logger.info("seeded users", extra={"users_created": created, "users_existing": body.users - created, "tasks_created": tasks})
+    logger.info("seeded users", extra={"users_created": created, "users_existing": body.users - created,
+                                       "tasks_created": tasks})
     return json_response(dumps({"users": [{"email": e, "id": ids[e]} for e in emails if e in ids],
                                 "created": created, "existing": body.users - created, "tasks": tasks}))
 

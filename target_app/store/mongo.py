@@ -228,7 +228,8 @@ class MongoStore:
                    {"$count": "n"}]
         with _translated():
             groups, late = await asyncio.gather(self._aggregate(by_status), self._aggregate(overdue))
-        return {"counts": {g["_id"]: int(g["n"]) for g in groups}, "overdue": int(late[0]["n"]) if late else 0}
+        return {"counts": {g["_id"]: int(g["n"]) for g in groups},
+                "overdue": int(late[0]["n"]) if late else 0}
 
     async def _aggregate(self, pipeline: list[dict[str, Any]]) -> list[dict[str, Any]]:
         cursor = await self._tasks.aggregate(pipeline)

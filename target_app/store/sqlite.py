@@ -50,8 +50,9 @@ def _user_out(row: sqlite3.Row) -> Doc:
 
 def _task_out(row: sqlite3.Row) -> Doc:
     due = row["due_date"]
-    return {"id": row["id"], "userId": row["user_id"], "title": row["title"], "description": row["description"],
-            "status": row["status"], "priority": row["priority"], "dueDate": None if due is None else from_ms(due),
+    return {"id": row["id"], "userId": row["user_id"], "title": row["title"],
+            "description": row["description"], "status": row["status"], "priority": row["priority"],
+            "dueDate": None if due is None else from_ms(due),
             "createdAt": from_ms(row["created_at"]), "updatedAt": from_ms(row["updated_at"])}
 
 
@@ -210,7 +211,8 @@ class SQLiteStore:
         return _task_out(row) if row else None
 
     async def delete_task(self, user_id: str, task_id: str) -> bool:
-        cur = await self._run(lambda c: c.execute("DELETE FROM tasks WHERE id=? AND user_id=?", (task_id, user_id)))
+        cur = await self._run(
+            lambda c: c.execute("DELETE FROM tasks WHERE id=? AND user_id=?", (task_id, user_id)))
         return cur.rowcount == 1
 
     async def task_stats(self, user_id: str, now: datetime) -> Doc:
