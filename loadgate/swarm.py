@@ -75,16 +75,26 @@ def scenarios_kustomization(root: Path = ROOT) -> str:
     return GENERATED + yaml.safe_dump(doc, sort_keys=False)
 
 
-def resolve_scenario(name: str, root: Path = ROOT) -> str:
-    """The file name in ``scenarios/`` for ``smoke``, ``smoke.yaml`` or ``scenarios/smoke.yaml``."""
-    wanted = Path(name).name
-    if not wanted.endswith((".yaml", ".yml")):
-        wanted += ".yaml"
-    available = [p.name for p in scenario_files(root)[0]]
-    if wanted not in available:
-        have = ", ".join(p.removesuffix(".yaml") for p in available) or "none"
-        raise SwarmError(f"scenario {name!r} is not in scenarios/ (have: {have})")
-    return wanted
+def resolve_scenario(name: str, root: Path = ROOT) -> tuple[str, Path | None]:
+    """The scenario's file name in the ConfigMap, and its path if it must be added there.
+
+    ``smoke``, ``smoke.yaml`` and ``scenarios/smoke.yaml`` name a file of ``scenarios/``; a path
+    to a YAML file elsewhere ships that file too, under its own name.
+    """
+    scenarios = scenario_files(root)[0]
+    path = Path(name)
+    if path.suffix in (".yaml", ".yml") and path.is_file():
+        path = path.resolve()
+        if path in {p.resolve() for p in scenarios}:
+            return path.name, None
+        if path.name in {p.name for p in scenarios}:
+            raise SwarmError(f"{name}: scenarios/ already has a {path.name}; rename the file")
+        return path.name, path
+    wanted = path.name if path.suffix in (".yaml", ".yml") else path.name + ".yaml"
+    if wanted not in {p.name for p in scenarios}:
+        have = ", ".join(p.stem for p in scenarios) or "none"
+        raise SwarmError(f"scenario {name!r} is not in scenarios/ (have: {have}) nor a file")
+    return wanted, None
 
 
 def kubectl() -> str:
@@ -111,12 +121,14 @@ def kustomize(directory: Path) -> str:
 def render(scenario: str, overlay: str = "smoke", workers: int | None = None, root: Path = ROOT,
            namespace: str = NAMESPACE) -> str:
     """The manifests of ``overlay`` running ``scenario``, with ``workers`` workers if given."""
+    binary = kubectl()
     if overlay not in overlays(root):
         raise SwarmError(f"overlay {overlay!r} not found (have: {', '.join(overlays(root))})")
     if workers is not None and workers < 1:
         raise SwarmError(f"--workers must be at least 1, not {workers}")
-    scenario_name = resolve_scenario(scenario, root)
+    scenario_name, extra = resolve_scenario(scenario, root)
     scenarios, slos = scenario_files(root)
+    scenarios += [extra] if extra else []
     literals = [f"SCENARIO={scenario_name}"]
     if workers is not None:
         literals.append(f"EXPECT_WORKERS={workers}")
@@ -134,7 +146,7 @@ def render(scenario: str, overlay: str = "smoke", workers: int | None = None, ro
         if workers is not None:
             doc["replicas"] = [{"name": WORKERS, "count": workers}]
         Path(tmp, "kustomization.yaml").write_text(yaml.safe_dump(doc, sort_keys=False))
-        return kustomize(Path(tmp))
+        return _run([binary, *KUSTOMIZE, tmp])
 
 
 def load_objects(manifests: str) -> list[dict]:

@@ -1,0 +1,39 @@
+"""Every overlay rendered once per test run, from a copy of k8s/ whose scenario list is regenerated
+from scenarios/ as it is now (so these tests do not depend on which scenario files exist)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from loadgate import swarm
+
+OVERLAYS = ("smoke", "1k", "10k", "100k")
+
+
+def render_tree(root: Path) -> Path:
+    """A copy of k8s/ and scenarios/ under ``root``, with a fresh scenario list; its root."""
+    shutil.copytree(swarm.ROOT / "k8s", root / "k8s")
+    shutil.copytree(swarm.ROOT / "scenarios", root / "scenarios")
+    (root / "k8s/base/scenarios/kustomization.yaml").write_text(swarm.scenarios_kustomization(root))
+    return root
+
+
+@pytest.fixture(scope="session")
+def tree(tmp_path_factory) -> Path:
+    """Root of the rendering copy."""
+    return render_tree(tmp_path_factory.mktemp("k8s-tree"))
+
+
+@pytest.fixture(scope="session")
+def rendered(tree) -> dict[str, list[dict]]:
+    """Overlay name -> its objects, as `kubectl kustomize` renders them."""
+    return {name: swarm.load_objects(swarm.kustomize(tree / "k8s/overlays" / name)) for name in OVERLAYS}
+
+
+@pytest.fixture(params=OVERLAYS)
+def overlay(request, rendered) -> tuple[str, list[dict]]:
+    """One overlay's name and objects (each test runs once per overlay)."""
+    return request.param, rendered[request.param]
