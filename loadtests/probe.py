@@ -1,0 +1,104 @@
+"""The SUT probe: scrape the API's ``/metrics`` into ``sut.jsonl`` rows.
+
+    >>> probe = Probe("http://127.0.0.1:8000")
+    >>> sample = probe.sample()                 # one SutSample, cumulative counters
+    >>> sample.cache["GET /tasks"]["hit"]
+    1234.0
+    >>> hit_ratio(first, sample)                # over the run so far
+    0.93
+
+Plain blocking code (``urllib``): in a Locust process gevent has patched sockets, so calling it
+from a greenlet does not block the users.
+"""
+
+from __future__ import annotations
+
+import time
+import urllib.error
+import urllib.request
+from collections import defaultdict
+
+from prometheus_client.parser import text_string_to_metric_families
+
+from loadgate.runformat import SutSample
+
+CACHE = "taskapi_cache_requests_total"
+RATE_LIMITED = "taskapi_rate_limited_total"
+BREAKER = "taskapi_circuit_breaker_state"
+STORE = "taskapi_store_operation_duration_seconds"
+LOOKUP_RESULTS = ("hit", "miss", "error", "bypass")
+
+
+def parse_metrics(text: str, t: float) -> SutSample:
+    """A SutSample from Prometheus text exposition (labels as in the API's contract)."""
+    cache: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    caches: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    breakers: dict[str, float] = {}
+    store: dict[str, dict[str, float]] = defaultdict(lambda: {"count": 0.0, "sum_s": 0.0})
+    rate_limited = 0.0
+    for family in text_string_to_metric_families(text):
+        for s in family.samples:
+            labels = s.labels
+            if s.name == CACHE:
+                endpoint = f"{labels.get('method', '?')} {labels.get('route', '?')}"
+                result = labels.get("result", "?")
+                cache[endpoint][result] += s.value
+                caches[labels.get("cache", "?")][result] += s.value
+            elif s.name == RATE_LIMITED:
+                rate_limited += s.value
+            elif s.name == BREAKER:
+                breakers[labels.get("breaker", "?")] = s.value
+            elif s.name == f"{STORE}_count":
+                store[labels.get("operation", "?")]["count"] += s.value
+            elif s.name == f"{STORE}_sum":
+                store[labels.get("operation", "?")]["sum_s"] += s.value
+    return SutSample(
+        t=t,
+        cache={k: dict(v) for k, v in cache.items()},
+        caches={k: dict(v) for k, v in caches.items()},
+        rate_limited=rate_limited,
+        breakers=breakers,
+        store_ops={k: dict(v) for k, v in store.items()},
+    )
+
+
+def hit_ratio(first: SutSample | None, last: SutSample | None) -> float | None:
+    """Cache hits over all lookups between two samples (errors and bypasses count as misses)."""
+    if first is None or last is None or not (first.ok and last.ok):
+        return None
+    hits = lookups = 0.0
+    for endpoint, results in last.cache.items():
+        before = first.cache.get(endpoint, {})
+        for result in LOOKUP_RESULTS:
+            delta = results.get(result, 0.0) - before.get(result, 0.0)
+            lookups += delta
+            if result == "hit":
+                hits += delta
+    return hits / lookups if lookups > 0 else None
+
+
+class Probe:
+    """Scrapes ``<target>/metrics``; a failed scrape is a sample with ``ok=False`` and the error."""
+
+    def __init__(self, target: str, timeout: float = 5.0):
+        self.url = target.rstrip("/") + "/metrics"
+        self.timeout = timeout
+        self.first: SutSample | None = None
+        self.last: SutSample | None = None
+
+    def sample(self) -> SutSample:
+        t = time.time()
+        try:
+            with urllib.request.urlopen(self.url, timeout=self.timeout) as resp:
+                text = resp.read().decode("utf-8", "replace")
+            sample = parse_metrics(text, t)
+        except (OSError, urllib.error.URLError, ValueError) as exc:
+            sample = SutSample(t=t, ok=False, error=f"{self.url}: {exc}"[:300])
+        if sample.ok:
+            self.first = self.first or sample
+            self.last = sample
+        return sample
+
+    def hit_ratio(self) -> float | None:
+        """Cache-hit ratio since the first good sample."""
+        return hit_ratio(self.first, self.last)

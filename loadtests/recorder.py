@@ -1,0 +1,168 @@
+"""Exact latency recording: per-endpoint HdrHistograms per 5 s interval, merged by adding.
+
+Every load-generator process records each request into a :class:`Recorder`; it ships what it
+recorded since the last shipment as a plain, msgpack-able payload (encoded histograms), and the
+master's :class:`Collector` adds the payloads up. Adding histograms is exact, so the merged
+percentiles equal those of one histogram of all the samples, however the users were spread.
+
+    >>> rec = Recorder(expected_interval_us=6_000_000)
+    >>> rec.record("GET /tasks", start=1000.2, latency_us=4127, failed=False)
+    >>> collector = Collector()
+    >>> collector.absorb(rec.drain())
+    >>> [iv.histogram.get_total_count() for iv in collector.intervals()]
+    [1]
+
+Two histograms per endpoint and interval: ``raw`` (what the client measured from sending) and
+``corrected`` for coordinated omission: from the intended start when the request had one (open
+model), else HdrHistogram's expected-interval back-filling (closed model, the mean think time).
+Pure logic (hdrh only), no Locust.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from hdrh.histogram import HdrHistogram
+
+from loadgate.runformat import (
+    HDR_HIGHEST_US,
+    INTERVAL_S,
+    IntervalHistogram,
+    interval_start,
+    merge,
+    new_histogram,
+)
+
+Key = tuple[float, str]
+"""(interval start, endpoint)"""
+
+
+def _clamp(us: float) -> int:
+    return min(max(int(round(us)), 0), HDR_HIGHEST_US)
+
+
+class Recorder:
+    """One process's recorder; ``record`` is called from Locust's ``request`` event."""
+
+    def __init__(self, expected_interval_us: int = 0):
+        self.expected_interval_us = expected_interval_us
+        self._raw: dict[Key, HdrHistogram] = {}
+        self._corrected: dict[Key, HdrHistogram] = {}
+        self._failures: dict[Key, int] = defaultdict(int)
+
+    def record(self, endpoint: str, start: float, latency_us: float, failed: bool,
+               intended: float | None = None) -> None:
+        """One request: ``start`` epoch seconds when sent, ``latency_us`` as measured.
+
+        ``intended`` (epoch seconds) is when the request should have been sent (open model);
+        the corrected latency then runs from there to the response.
+        """
+        key = (interval_start(start), endpoint)
+        raw = self._raw.get(key)
+        if raw is None:
+            raw = self._raw[key] = new_histogram()
+            self._corrected[key] = new_histogram()
+        value = _clamp(latency_us)
+        raw.record_value(value)
+        corrected = self._corrected[key]
+        if intended is not None:
+            corrected.record_value(_clamp((start - intended) * 1e6 + latency_us))
+        elif self.expected_interval_us > 0:
+            corrected.record_corrected_value(value, self.expected_interval_us)
+        else:
+            corrected.record_value(value)
+        if failed:
+            self._failures[key] += 1
+
+    def drain(self) -> dict:
+        """Everything recorded since the last drain, as a payload for ``Collector.absorb``."""
+        payload = {
+            "raw": [[t, ep, h.encode()] for (t, ep), h in self._raw.items()],
+            "corrected": [[t, ep, h.encode()] for (t, ep), h in self._corrected.items()],
+            "failures": [[t, ep, n] for (t, ep), n in self._failures.items()],
+        }
+        self._raw, self._corrected, self._failures = {}, {}, defaultdict(int)
+        return payload
+
+
+@dataclass
+class _Cell:
+    """One (interval, endpoint): live histograms, or their encoded form once the interval is old."""
+
+    hist: HdrHistogram | None = None
+    encoded: bytes | None = None
+
+    def get(self) -> HdrHistogram:
+        if self.hist is None:
+            self.hist = HdrHistogram.decode(self.encoded) if self.encoded else new_histogram()
+            self.encoded = None
+        return self.hist
+
+    def compact(self) -> None:
+        if self.hist is not None:
+            self.encoded, self.hist = self.hist.encode(), None
+
+
+@dataclass
+class Collector:
+    """The master's (or local process's) sum of every process's recordings.
+
+    Histograms of intervals older than ``keep_live_s`` are kept encoded (a few hundred bytes
+    instead of ~190 KB each), so hours-long runs fit in memory; a late payload is still added
+    exactly (decoded, added, encoded again).
+    """
+
+    keep_live_s: float = 30.0
+    raw: dict[Key, _Cell] = field(default_factory=dict)
+    corrected: dict[Key, _Cell] = field(default_factory=dict)
+    failures: dict[Key, int] = field(default_factory=lambda: defaultdict(int))
+    counts: dict[Key, int] = field(default_factory=lambda: defaultdict(int))
+
+    def absorb(self, payload: dict) -> None:
+        """Add one process's drained payload."""
+        for t, ep, blob in payload.get("raw", ()):
+            other = HdrHistogram.decode(blob)
+            self.raw.setdefault((t, ep), _Cell()).get().add(other)
+            self.counts[(t, ep)] += other.get_total_count()
+        for t, ep, blob in payload.get("corrected", ()):
+            self.corrected.setdefault((t, ep), _Cell()).get().add(HdrHistogram.decode(blob))
+        for t, ep, n in payload.get("failures", ()):
+            self.failures[(t, ep)] += n
+
+    def compact(self, now: float) -> None:
+        """Encode the histograms of intervals that ended more than ``keep_live_s`` ago."""
+        for cells in (self.raw, self.corrected):
+            for (t, _), cell in cells.items():
+                if t + INTERVAL_S < now - self.keep_live_s:
+                    cell.compact()
+
+    def intervals(self, corrected: bool = False) -> list[IntervalHistogram]:
+        """All interval histograms, for ``runformat.write_hlog``."""
+        cells = self.corrected if corrected else self.raw
+        return [IntervalHistogram(ep, t, INTERVAL_S, cell.get()) for (t, ep), cell in sorted(cells.items())]
+
+    def interval_starts(self) -> list[float]:
+        return sorted({t for t, _ in self.raw} | {t for t, _ in self.failures})
+
+    def requests_in(self, t: float) -> dict[str, int]:
+        """Requests per endpoint in the interval starting at ``t`` (failures included)."""
+        return {ep: n for (ti, ep), n in sorted(self.counts.items()) if ti == t and n}
+
+    def failures_in(self, t: float) -> dict[str, int]:
+        return {ep: n for (ti, ep), n in sorted(self.failures.items()) if ti == t and n}
+
+    def totals(self) -> tuple[int, int]:
+        """(requests, failures) over the whole run so far."""
+        return sum(self.counts.values()), sum(self.failures.values())
+
+    def recent(self, since: float) -> HdrHistogram:
+        """All endpoints merged over the intervals starting at or after ``since`` (live view)."""
+        return merge(cell.get() for (t, _), cell in self.raw.items() if t >= since)
+
+    def per_endpoint(self, corrected: bool = False) -> dict[str, HdrHistogram]:
+        """One histogram per endpoint over the whole run (for the end-of-run table)."""
+        groups: dict[str, list[HdrHistogram]] = defaultdict(list)
+        for (_, ep), cell in (self.corrected if corrected else self.raw).items():
+            groups[ep].append(cell.get())
+        return {ep: merge(hists) for ep, hists in sorted(groups.items())}
