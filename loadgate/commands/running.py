@@ -1,7 +1,160 @@
-"""CLI commands: running."""
+"""CLI commands that generate load: ``loadgate run``, ``master``, ``worker`` and ``ui``.
+
+    loadgate run smoke                                  # one process, the API started locally
+    loadgate run scenarios/smoke.yaml --workers 2       # a master here plus 2 worker processes
+    loadgate master baseline-1k --expect-workers 4 --target http://api:8000 --out /runs
+    loadgate worker baseline-1k --master-host locust-master
+    loadgate ui smoke                                   # the Locust web UI, scenario shape included
+
+Locust monkey-patches the process with gevent when imported, and this module is imported for
+every ``loadgate`` command (``loadgate serve`` included): so Locust and the ``loadtests`` runtime
+are imported inside the command functions only, after the scenario file has been validated.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
 
 import typer
+
+from loadgate.errors import EXIT_INTERRUPTED, EXIT_USAGE, InputError
+
+SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
+
+ScenarioArg = Annotated[str, typer.Argument(help="A scenario file, or a name in scenarios/ ('smoke').")]
+Target = Annotated[str | None, typer.Option(help="The API's base URL, or 'local' to start it here.")]
+Out = Annotated[Path, typer.Option(help="Folder the run directory is written into.")]
+Duration = Annotated[str | None, typer.Option(help="Override the duration: seconds or '90s', '10m'.")]
+Users = Annotated[int | None, typer.Option(min=1, help="Override the peak users (open model: rate scales).")]
+
+
+def _fail(command: str, exc: InputError) -> typer.Exit:
+    typer.echo(f"loadgate {command}: {exc}", err=True)
+    return typer.Exit(EXIT_USAGE)
+
+
+def scenario_path(arg: str) -> Path:
+    """A path as given, else ``scenarios/<arg>.yaml`` when that exists."""
+    path = Path(arg)
+    if path.exists():
+        return path
+    for candidate in (SCENARIOS / arg, SCENARIOS / f"{arg}.yaml"):
+        if candidate.is_file():
+            return candidate
+    return path
+
+
+def _load(arg: str, target: str | None = None, duration: str | None = None, users: int | None = None):
+    from loadtests.scenario import load_scenario, parse_seconds
+
+    path = scenario_path(arg)
+    scenario = load_scenario(path)
+    try:
+        seconds = parse_seconds(duration) if duration is not None else None
+    except ValueError as exc:
+        raise InputError(f"--duration: {exc}") from None
+    if seconds == 0:
+        raise InputError("--duration: must be greater than 0")
+    return scenario.with_overrides(target=target, duration=seconds, users=users), path
+
+
+def _logging() -> None:
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def run(scenario: ScenarioArg, target: Target = None,
+        workers: Annotated[int, typer.Option(min=0, help="Worker processes (0: one local process).")] = 0,
+        out: Out = Path("runs"), duration: Duration = None, users: Users = None) -> None:
+    """Run SCENARIO and write its run directory (exit 0 when complete, 130 when interrupted)."""
+    try:
+        loaded, path = _load(scenario, target, duration, users)
+        _logging()
+        from loadgate.servers import free_port
+        from loadtests.runner import RunOptions, run_scenario
+
+        result = run_scenario(RunOptions(
+            loaded, path, out, spawn_workers=workers, expect_workers=workers, master_bind_host="127.0.0.1",
+            master_bind_port=free_port() if workers else 5557, slo_file=loaded.slo_path(path)))
+    except InputError as exc:
+        raise _fail("run", exc) from None
+    raise typer.Exit(EXIT_INTERRUPTED if result.interrupted else 0)
+
+
+def master(scenario: ScenarioArg,
+           expect_workers: Annotated[int, typer.Option(min=1, help="Workers to wait for before starting.")],
+           target: Target = None, out: Out = Path("runs"),
+           slo: Annotated[Path | None, typer.Option(help="SLO file (default: the scenario's).")] = None,
+           master_bind_host: Annotated[str, typer.Option(help="Interface workers connect to.")] = "*",
+           master_bind_port: Annotated[int, typer.Option(help="Port workers connect to.")] = 5557,
+           web_host: Annotated[str, typer.Option(help="Interface of the read-only web UI.")] = "127.0.0.1",
+           web_port: Annotated[int, typer.Option(help="Locust web UI port (0: none).")] = 8089,
+           duration: Duration = None, users: Users = None) -> None:
+    """Headless master: wait for the workers, run, write the run directory, then gate it.
+
+    With an SLO (--slo or the scenario's) the exit code is the verdict: 0 GO, 1 NO-GO, 3 WARN,
+    4 INVALID; 2 for bad input, 130 when interrupted.
+    """
+    try:
+        loaded, path = _load(scenario, target, duration, users)
+        slo_file = slo.resolve() if slo else loaded.slo_path(path)
+        if slo_file is not None and not slo_file.is_file():
+            raise InputError(f"--slo: {slo_file} does not exist")
+        _logging()
+        from loadtests.runner import RunOptions, run_scenario
+
+        result = run_scenario(RunOptions(
+            loaded, path, out, expect_workers=expect_workers, master_bind_host=master_bind_host,
+            master_bind_port=master_bind_port, web_host=web_host, web_port=web_port or None,
+            slo_file=slo_file))
+        if result.interrupted:
+            raise typer.Exit(EXIT_INTERRUPTED)
+        if slo_file is None:
+            raise typer.Exit(0)
+        from reports.gate import gate, print_gate
+
+        verdict = gate(result.path, slo_file)
+        print_gate(verdict)
+    except InputError as exc:
+        raise _fail("master", exc) from None
+    raise typer.Exit(verdict.exit_code)
+
+
+def worker(scenario: ScenarioArg,
+           master_host: Annotated[str, typer.Option(help="Host of the master.")] = "127.0.0.1",
+           master_port: Annotated[int, typer.Option(help="The master's bind port.")] = 5557) -> None:
+    """A Locust worker for a master: runs users, records every request, ships the histograms."""
+    try:
+        loaded, _ = _load(scenario)
+        _logging()
+        from loadtests.runner import run_worker
+
+        code = run_worker(loaded, master_host, master_port)
+    except InputError as exc:
+        raise _fail("worker", exc) from None
+    raise typer.Exit(code)
+
+
+def ui(scenario: ScenarioArg, target: Target = None,
+       web_port: Annotated[int, typer.Option(help="Port of the web UI on 127.0.0.1.")] = 8089,
+       duration: Duration = None, users: Users = None) -> None:
+    """The Locust web UI (127.0.0.1) with the scenario's journeys and shape; Ctrl-C quits."""
+    try:
+        loaded, _ = _load(scenario, target, duration, users)
+        _logging()
+        from rich.console import Console
+
+        from loadtests.runner import run_ui
+
+        run_ui(loaded, web_port, Console())
+    except InputError as exc:
+        raise _fail("ui", exc) from None
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the loadgate app."""
+    for command in (run, master, worker, ui):
+        app.command()(command)

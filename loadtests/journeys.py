@@ -1,0 +1,242 @@
+"""What a simulated user does: sign in once, then journey steps picked by the scenario's mix.
+
+    >>> configure(TaskApiUser, Plan(scenario, accounts=emails, password="..."))
+    >>> env = Environment(user_classes=[TaskApiUser], host="http://127.0.0.1:8000")
+
+Each step is one request, named by its route template (``GET /tasks/{id}``, never the raw URL)
+so statistics group by endpoint. Closed model: a user waits its think time between steps. Open
+model: a user takes the next arrival ticket and the request carries the ticket's due time in its
+context (``intended``), from which the recorder measures the corrected latency.
+
+Users share one HTTP connection pool per process (``Scenario.connections`` sockets), like users
+behind a load balancer: 100,000 users need not hold 100,000 sockets, and a process stays well
+under its open-file limit.
+
+Custom journeys subclass :class:`LoadgateUser` and implement ``act(action, intended)``; name them
+in a scenario with ``user_class: module:Class``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import random
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from geventhttpclient.client import HTTPClientPool
+from locust import FastHttpUser, task
+from locust.contrib.fasthttp import insecure_ssl_context_factory
+
+from loadtests.arrivals import Arrivals
+from loadtests.scenario import ACTIONS, Scenario
+
+PAGE = 20
+KNOWN_TASKS = 50
+"""Task ids a user remembers (from its list pages and its creations) to open and update."""
+RELOGIN_MARGIN_S = 60.0
+STATUSES = ("todo", "in_progress", "done")
+PRIORITIES = ("low", "medium", "high")
+
+
+@dataclass
+class Plan:
+    """What this process's users need: the scenario, the seeded accounts, the arrival clock."""
+
+    scenario: Scenario
+    accounts: list[str] = field(default_factory=list)
+    password: str = ""
+    worker_index: int = 0
+    worker_count: int = 1
+    arrivals: Arrivals | None = None
+
+    def __post_init__(self) -> None:
+        mix = [(a, w) for a, w in self.scenario.mix.items() if w > 0]
+        self.actions = [a for a, _ in mix]
+        self.cum_weights = list(itertools.accumulate(w for _, w in mix))
+        self._think = self.scenario.think
+        self._counter = itertools.count()
+
+    def pick(self) -> str:
+        """The next journey step, by the mix's weights."""
+        return random.choices(self.actions, cum_weights=self.cum_weights)[0]
+
+    def think(self) -> float:
+        """Seconds to wait before the next step: uniform think time (closed), none (open)."""
+        if self.arrivals is not None:
+            return 0.0
+        return random.uniform(self._think.min, self._think.max)
+
+    def next_account(self) -> str | None:
+        """An account for a new user; workers interleave, so users do not share one until wrap."""
+        if not self.accounts:
+            return None
+        k = next(self._counter)
+        return self.accounts[(k * self.worker_count + self.worker_index) % len(self.accounts)]
+
+
+def shared_pool(scenario: Scenario) -> HTTPClientPool:
+    """One connection pool for all users of this process (one client per host inside)."""
+    return HTTPClientPool(
+        concurrency=scenario.connections,
+        network_timeout=scenario.timeout,
+        connection_timeout=scenario.timeout,
+        insecure=True,
+        ssl_context_factory=insecure_ssl_context_factory,
+    )
+
+
+def configure(user_class: type[LoadgateUser], plan: Plan) -> None:
+    """Give a user class its plan and a fresh shared pool (once per process, before spawning)."""
+    user_class.plan = plan
+    user_class.client_pool = shared_pool(plan.scenario)
+    user_class.network_timeout = user_class.connection_timeout = plan.scenario.timeout
+
+
+def _json(response) -> dict:
+    # json.loads on bytes: FastResponse.text would guess the charset, slowly, on every response.
+    try:
+        data = json.loads(response.content or b"null")
+    except (ValueError, TypeError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+class LoadgateUser(FastHttpUser):
+    """Base of loadgate's users: shared pool, think time or arrival tickets, one step per task."""
+
+    abstract = True
+    plan: Plan
+
+    def wait_time(self) -> float:
+        return self.plan.think()
+
+    @task
+    def step(self) -> None:
+        arrivals = self.plan.arrivals
+        intended = arrivals.take() if arrivals is not None else None
+        self.act(self.plan.pick(), intended)
+
+    def act(self, action: str, intended: float | None) -> None:
+        """Run one journey step; ``intended`` is its due time in the open model."""
+        raise NotImplementedError
+
+    def call(self, method: str, url: str, name: str, intended: float | None = None, **kwargs):
+        """One request named ``name`` (a route template); the open model's due time rides along."""
+        if intended is not None:
+            kwargs["context"] = {"intended": intended}
+        return self.client.request(method, url, name=name, **kwargs)
+
+
+class TaskApiUser(LoadgateUser):
+    """A user of the task API: signs in once with a seeded account, then works on its tasks."""
+
+    def on_start(self) -> None:
+        self.seen: list[str] = []
+        self.created: list[str] = []
+        self.auth: dict[str, str] = {}
+        self.token_expires = 0.0
+        self.email = self.plan.next_account()
+        self.login()
+
+    def login(self, intended: float | None = None) -> None:
+        if self.email is None:
+            return
+        body = {"email": self.email, "password": self.plan.password}
+        data = _json(self.call("POST", "/auth/login", "/auth/login", intended, json=body))
+        token = data.get("access_token")
+        if token:
+            self.auth = {"Authorization": f"Bearer {token}"}
+            self.token_expires = time.time() + float(data.get("expires_in") or 1800)
+
+    def act(self, action: str, intended: float | None) -> None:
+        if self.auth and time.time() > self.token_expires - RELOGIN_MARGIN_S:
+            self.login(intended)  # tokens expire (30 min by default); soaks outlive them
+        getattr(self, action)(intended)
+
+    def _get(self, url: str, name: str, intended: float | None):
+        return self.call("GET", url, name, intended, headers=self.auth)
+
+    def _remember(self, items: list) -> None:
+        ids = [t["id"] for t in items if isinstance(t, dict) and "id" in t]
+        self.seen = (ids + [i for i in self.seen if i not in ids])[:KNOWN_TASKS]
+
+    def _some_task(self) -> str | None:
+        return random.choice(self.seen) if self.seen else None
+
+    # ---- journey steps (the keys of scenario.ACTIONS) -------------------------------------
+
+    def browse(self, intended: float | None) -> None:
+        items = _json(self._get(f"/tasks?limit={PAGE}", "/tasks", intended)).get("items") or []
+        self._remember(items)
+
+    def filter(self, intended: float | None) -> None:
+        status = random.choice(STATUSES)
+        items = _json(self._get(f"/tasks?status={status}&limit={PAGE}", "/tasks", intended)).get("items")
+        self._remember(items or [])
+
+    def open_task(self, intended: float | None) -> None:
+        task_id = self._some_task()
+        if task_id is None:
+            return self.browse(intended)  # nothing known yet: look at the list first
+        response = self._get(f"/tasks/{task_id}", "/tasks/{id}", intended)
+        if response.status_code == 404:
+            self._forget(task_id)
+
+    def create_task(self, intended: float | None) -> None:
+        due = datetime.now(UTC) + timedelta(hours=random.randint(-48, 240))
+        body = {
+            "title": f"Load task {random.randrange(1_000_000)}",
+            "description": "Created by a loadgate journey.",
+            "status": "todo",
+            "priority": random.choice(PRIORITIES),
+            "dueDate": due.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        }
+        data = _json(self.call("POST", "/tasks", "/tasks", intended, json=body, headers=self.auth))
+        if "id" in data:
+            self.created.append(data["id"])
+            self.seen.insert(0, data["id"])
+            del self.seen[KNOWN_TASKS:]
+
+    def _set_status(self, status: str, intended: float | None) -> None:
+        task_id = self._some_task()
+        if task_id is None:
+            return self.browse(intended)
+        response = self.call("PATCH", f"/tasks/{task_id}", "/tasks/{id}", intended,
+                             json={"status": status}, headers=self.auth)
+        if response.status_code == 404:
+            self._forget(task_id)
+
+    def update_status(self, intended: float | None) -> None:
+        self._set_status("in_progress", intended)
+
+    def complete_task(self, intended: float | None) -> None:
+        self._set_status("done", intended)
+
+    def delete_task(self, intended: float | None) -> None:
+        if not self.created:
+            return self.create_task(intended)  # only delete our own, so seeded data stays
+        task_id = self.created.pop()
+        self.call("DELETE", f"/tasks/{task_id}", "/tasks/{id}", intended, headers=self.auth)
+        self._forget(task_id)
+
+    def analytics(self, intended: float | None) -> None:
+        self._get("/analytics", "/analytics", intended)
+
+    def view_profile(self, intended: float | None) -> None:
+        self._get("/users/me", "/users/me", intended)
+
+    def update_profile(self, intended: float | None) -> None:
+        self.call("PATCH", "/users/me", "/users/me", intended,
+                  json={"name": f"Load user {random.randrange(1_000_000)}"}, headers=self.auth)
+
+    def _forget(self, task_id: str) -> None:
+        if task_id in self.seen:
+            self.seen.remove(task_id)
+        if task_id in self.created:
+            self.created.remove(task_id)
+
+
+_missing = [name for name in ACTIONS if not callable(getattr(TaskApiUser, name, None))]
+assert not _missing, f"journey steps without an implementation: {_missing}"

@@ -1,0 +1,114 @@
+"""The system under test: the scenario's URL, or ``local``: the API started here for this run.
+
+    >>> api = LocalApi.start(scenario)          # `loadgate serve` on a free 127.0.0.1 port
+    >>> api.url, api.kind
+    ('http://127.0.0.1:40123', 'local (sqlite + memory)')
+    >>> api.stop()
+
+A local API runs on the embedded defaults, or on MongoDB / Redis when ``MONGODB_URL`` /
+``REDIS_URL`` are set in our environment. Rate limiting is off (``RATE_LIMIT=0``) unless the
+scenario's ``env`` sets it, and ``SEED_TOKEN`` is a fresh random secret. We reach it over HTTP
+only; ``loadtests`` never imports ``target_app``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+
+from loadgate.errors import InputError
+from loadgate.servers import free_port
+from loadtests.scenario import Scenario
+
+START_TIMEOUT_S = 60.0
+
+
+class TargetError(InputError):
+    """The target cannot be used: it did not start, does not answer, or cannot be seeded."""
+
+
+def health(url: str, timeout: float = 5.0) -> dict | None:
+    """``GET /health`` as a dict, or None when the API does not answer 200."""
+    try:
+        with urllib.request.urlopen(url.rstrip("/") + "/health", timeout=timeout) as resp:
+            data = json.loads(resp.read())
+            return data if isinstance(data, dict) else None
+    except (OSError, urllib.error.URLError, ValueError):
+        return None
+
+
+def describe(url: str, local: bool) -> str:
+    """``'local (sqlite + memory)'`` or ``'url (mongodb + redis)'`` from the API's health answer."""
+    info = health(url) or {}
+    where = "local" if local else "url"
+    if "store" in info:
+        return f"{where} ({info.get('store')} + {info.get('cache')})"
+    return where
+
+
+class LocalApi:
+    """`loadgate serve` as a child process, stopped with SIGTERM (then SIGKILL)."""
+
+    def __init__(self, proc: subprocess.Popen, url: str, workdir: Path, seed_token: str):
+        self.proc, self.url, self.workdir, self.seed_token = proc, url, workdir, seed_token
+        self.kind = describe(url, local=True)
+
+    @classmethod
+    def start(cls, scenario: Scenario, should_stop: Callable[[], bool] = lambda: False) -> LocalApi:
+        port = free_port()
+        workdir = Path(tempfile.mkdtemp(prefix="loadgate-api-"))
+        seed_token = secrets.token_urlsafe(24)
+        env = {
+            **os.environ,
+            "RATE_LIMIT": "0",
+            # A fresh embedded store per run (ignored when MONGODB_URL is set), so runs never
+            # accumulate data in the user's default database file.
+            "SQLITE_PATH": str(workdir / "taskapi.sqlite3"),
+            "LOG_LEVEL": os.environ.get("LOADGATE_API_LOG_LEVEL", "WARNING"),
+            **scenario.env,
+            "SEED_TOKEN": seed_token,
+        }
+        args = [sys.executable, "-m", "loadgate.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
+                "--workers", str(scenario.api_workers)]
+        log = open(workdir / "api.log", "wb")  # noqa: SIM115 - the child writes it for its lifetime
+        proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while health(url, timeout=1.0) is None:
+            if proc.poll() is not None or time.monotonic() > deadline or should_stop():
+                tail = (workdir / "api.log").read_text(errors="replace").strip().splitlines()[-1:] or [""]
+                why = "stopped" if should_stop() else (
+                    f"exited with {proc.returncode}" if proc.poll() is not None else
+                    f"not healthy after {START_TIMEOUT_S:.0f}s")
+                _terminate(proc)
+                raise TargetError(f"local API {why}: {tail[0][:300]} (log: {workdir / 'api.log'})")
+            time.sleep(0.1)
+        return cls(proc, url, workdir, seed_token)
+
+    def stop(self) -> None:
+        _terminate(self.proc)
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+def _terminate(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)  # its own session: uvicorn workers go too
+        except ProcessLookupError:
+            return
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
