@@ -29,6 +29,7 @@ from loadgate.runformat import (
     merge,
     write_json_atomic,
 )
+from reports.latency import LatencyLog
 
 CPU_SATURATED_PERCENT = 90.0
 """A generator process above this CPU share ..."""
@@ -146,11 +147,20 @@ def loop_lag_p99(samples: list[GeneratorSample]) -> float | None:
     return float(np.percentile([s.loop_lag_ms for s in samples], 99))
 
 
-def build_summary(run: RunDir) -> Summary:
-    """Every figure of ``summary.json``, from the run directory's logs."""
+def build_summary(
+    run: RunDir, raw: LatencyLog | None = None, corrected_log: LatencyLog | None = None
+) -> Summary:
+    """Every figure of ``summary.json``, from the run directory's logs.
+
+    ``raw`` / ``corrected_log`` are the run's latency logs when the caller has them loaded
+    already; otherwise they are streamed from ``hdr/`` (never all decoded at once: see
+    ``reports.latency``). The merged histograms are the same as ``merged_by_endpoint`` gives.
+    """
     meta = run.meta
-    merged = merged_by_endpoint(run.intervals())
-    corrected = merged_by_endpoint(run.intervals(corrected=True))
+    raw = raw if raw is not None else LatencyLog.load(run)
+    corrected_log = corrected_log if corrected_log is not None else LatencyLog.load(run, corrected=True)
+    merged = raw.histograms()
+    corrected = corrected_log.histograms() if corrected_log is not None else {}
     failures: dict[str, int] = defaultdict(int)
     timeline = run.timeline()
     for row in timeline:

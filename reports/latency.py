@@ -1,0 +1,273 @@
+"""Interval histograms of a run, held compactly and queried without ever averaging percentiles.
+
+A run's ``hdr/raw.hlog`` holds one HdrHistogram per endpoint and 5 s interval. Decoded, each is a
+23,552-bucket array (184 kB), so an hour of 20 endpoints would take 2.7 GB as ``HdrHistogram``
+objects. Here the log is streamed once into a sparse matrix (one row per interval and endpoint, one
+column per HDR bucket, only non-zero counts stored); merging any set of rows is a sparse sum, and
+percentiles come from cumulative counts exactly as ``hdrh`` computes them.
+
+    >>> log = LatencyLog.load(RunDir.open("runs/20261128-130000-smoke"))
+    >>> log.histograms()["GET /tasks"].get_value_at_percentile(95)      # µs, merged by adding
+    4127
+    >>> log.over_time()[["p50", "p95", "p99"]].head(2)                   # ms, per interval
+               p50    p95    p99
+    t
+    1000.0   1.203  4.011  6.207
+    1005.0   1.187  3.995  6.113
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from hdrh.histogram import HdrHistogram
+
+from loadgate.runformat import CORRECTED_LOG, RAW_LOG, TOTAL, RunDir, RunFormatError, new_histogram
+
+SUMMARY_PERCENTILES = (50.0, 90.0, 95.0, 99.0, 99.9)
+
+
+@cache
+def _layout() -> tuple[int, np.ndarray]:
+    """Bucket count of the run format's histograms, and each bucket's highest equivalent value (µs).
+
+    hdrh reports a percentile as the highest value equivalent to the bucket it falls in; this
+    table lets numpy do the same for thousands of histograms at once.
+    """
+    h = new_histogram()
+    values = np.array(
+        [h.get_highest_equivalent_value(h.get_value_from_index(i)) for i in range(h.counts_len)],
+        dtype=np.int64,
+    )
+    return h.counts_len, values
+
+
+def counts_of(hist: HdrHistogram) -> np.ndarray:
+    """The bucket counts of a run-format histogram as an int64 numpy array (a copy)."""
+    return np.ctypeslib.as_array(hist.counts).astype(np.int64)
+
+
+def to_histogram(counts: np.ndarray) -> HdrHistogram:
+    """An ``HdrHistogram`` holding ``counts`` (dense bucket counts), as if decoded from a log."""
+    hist = new_histogram()
+    np.ctypeslib.as_array(hist.counts)[:] = counts
+    nonzero = np.flatnonzero(counts)
+    if nonzero.size:
+        hist.set_internal_tacking_values(int(nonzero[0]), int(nonzero[-1]), int(counts.sum()))
+    return hist
+
+
+def values_at(counts: sp.csr_matrix | np.ndarray, percentiles: Sequence[float]) -> np.ndarray:
+    """Per row of ``counts``, the value (µs) at each percentile; NaN for empty rows.
+
+    Exactly ``HdrHistogram.get_value_at_percentile`` (same target-count rounding, same
+    highest-equivalent value), vectorised over rows:
+
+    >>> h = new_histogram(); [h.record_value(v) for v in (1000, 2000, 3000, 4000)]
+    >>> values_at(counts_of(h), [50, 100])
+    array([[2000., 4001.]])
+    """
+    _, highest = _layout()
+    m = sp.csr_matrix(np.atleast_2d(counts)) if not sp.issparse(counts) else counts.tocsr()
+    m.sum_duplicates()
+    m.sort_indices()
+    cum = np.cumsum(m.data)
+    before = np.concatenate([[0], cum])[m.indptr[:-1]]  # counts in all earlier rows
+    totals = np.asarray(m.sum(axis=1)).ravel()
+    out = np.full((m.shape[0], len(percentiles)), np.nan)
+    live = totals > 0
+    for j, q in enumerate(percentiles):
+        q = min(float(q), 100.0)
+        target = np.maximum((q * totals / 100 + 0.5).astype(np.int64), 1)
+        pos = np.searchsorted(cum, before[live] + target[live], side="left")
+        out[live, j] = highest[m.indices[pos]]
+    return out
+
+
+def max_of(counts: sp.csr_matrix) -> np.ndarray:
+    """Per row, the highest equivalent value (µs) of the highest non-empty bucket; NaN if empty."""
+    _, highest = _layout()
+    m = counts.tocsr()
+    m.sort_indices()
+    out = np.full(m.shape[0], np.nan)
+    live = np.diff(m.indptr) > 0
+    out[live] = highest[m.indices[m.indptr[1:][live] - 1]]
+    return out
+
+
+@dataclass
+class LatencyLog:
+    """All interval histograms of one log: row ``i`` is endpoint ``names[endpoint[i]]`` over
+    ``[start[i], start[i] + length[i])``; ``counts`` is rows × HDR buckets."""
+
+    names: list[str]
+    endpoint: np.ndarray
+    start: np.ndarray
+    length: np.ndarray
+    counts: sp.csr_matrix
+
+    @classmethod
+    def load(cls, run: RunDir, corrected: bool = False) -> LatencyLog | None:
+        """The raw log of ``run`` (or its CO-corrected one; None if the run has none)."""
+        path = run.path / (CORRECTED_LOG if corrected else RAW_LOG)
+        if corrected and not path.exists():
+            return None
+        return cls.read(path)
+
+    @classmethod
+    def read(cls, path: Path) -> LatencyLog:
+        """Stream a tagged interval log (``loadgate.runformat.write_hlog``) into a LatencyLog.
+
+        The lines are parsed as ``runformat.read_hlog`` parses them, but each histogram is reduced
+        to its non-zero buckets as soon as it is decoded, so memory follows the data, not the
+        bucket layout.
+        """
+        counts_len, _ = _layout()
+        names: dict[str, int] = {}
+        endpoint: list[int] = []
+        start: list[float] = []
+        length: list[float] = []
+        indices: list[np.ndarray] = []
+        data: list[np.ndarray] = []
+        base = 0.0
+        try:
+            f = open(path)  # noqa: SIM115 -- closed below; the try covers only the open
+        except FileNotFoundError:
+            raise RunFormatError(f"{path}: missing") from None
+        with f:
+            for lineno, line in enumerate(f, 1):
+                if line.startswith("#[BaseTime:"):
+                    base = float(line.split()[1])
+                    continue
+                if not line.startswith("Tag="):
+                    continue
+                try:
+                    tag, t0, dt, _max, payload = line[4:].rstrip("\n").split(",", 4)
+                    hist = HdrHistogram.decode(payload)
+                    t0, dt = float(t0), float(dt)
+                except Exception as exc:  # any decode failure is a corrupt file, whatever raised it
+                    raise RunFormatError(f"{path}:{lineno}: corrupt interval histogram ({exc})") from None
+                if hist.counts_len != counts_len:
+                    raise RunFormatError(
+                        f"{path}:{lineno}: histogram range/precision differs from the run format "
+                        f"(1 µs..1 h, 3 digits)"
+                    )
+                c = np.ctypeslib.as_array(hist.counts)
+                nz = np.flatnonzero(c)
+                indices.append(nz.astype(np.int32))
+                data.append(c[nz].astype(np.int64))
+                endpoint.append(names.setdefault(tag, len(names)))
+                start.append(base + t0)
+                length.append(dt)
+        indptr = np.concatenate([[0], np.cumsum([len(i) for i in indices], dtype=np.int64)])
+        counts = sp.csr_matrix(
+            (
+                np.concatenate(data) if data else np.zeros(0, np.int64),
+                np.concatenate(indices) if indices else np.zeros(0, np.int32),
+                indptr,
+            ),
+            shape=(len(indices), counts_len),
+        )
+        return cls(list(names), np.array(endpoint, dtype=np.int32), np.array(start), np.array(length), counts)
+
+    @property
+    def endpoints(self) -> list[str]:
+        """Endpoint names, sorted."""
+        return sorted(self.names)
+
+    def rows(self, endpoint: str | None = None) -> np.ndarray:
+        """Row numbers of one endpoint (all rows for None or ``Total``)."""
+        if endpoint in (None, TOTAL):
+            return np.arange(len(self.endpoint))
+        if endpoint not in self.names:
+            return np.zeros(0, dtype=np.int64)
+        return np.flatnonzero(self.endpoint == self.names.index(endpoint))
+
+    def merged(self, rows: Iterable[int] | np.ndarray | None = None) -> np.ndarray:
+        """Dense bucket counts of the given rows added together (all rows by default)."""
+        m = self.counts if rows is None else self.counts[np.asarray(rows, dtype=np.int64)]
+        return np.asarray(m.sum(axis=0), dtype=np.int64).ravel()
+
+    def histogram(self, endpoint: str | None = None) -> HdrHistogram:
+        """One endpoint's histogram over the whole run (``Total`` or None: all endpoints)."""
+        return to_histogram(self.merged(self.rows(endpoint)))
+
+    def histograms(self) -> dict[str, HdrHistogram]:
+        """Per endpoint over the whole run, plus ``Total``: what ``summary.merged_by_endpoint`` gives."""
+        out = {name: self.histogram(name) for name in self.endpoints}
+        out[TOTAL] = self.histogram(TOTAL)
+        return out
+
+    def group(self, keys: np.ndarray, rows: np.ndarray | None = None) -> tuple[np.ndarray, sp.csr_matrix]:
+        """Add rows that share a key: returns the sorted unique keys and one merged row per key."""
+        rows = np.arange(len(keys)) if rows is None else rows
+        uniq, code = np.unique(keys, return_inverse=True)
+        g = sp.csr_matrix(
+            (np.ones(len(rows), dtype=np.int64), (code, rows)), shape=(len(uniq), self.counts.shape[0])
+        )
+        return uniq, (g @ self.counts).tocsr()
+
+    def over_time(
+        self, endpoint: str | None = None, percentiles: Sequence[float] = (50, 95, 99)
+    ) -> pd.DataFrame:
+        """Per interval (index ``t``, epoch s): ``count``, ``p<q>`` and ``max`` in ms.
+
+        Endpoints in the same interval are merged by adding their histograms first (never by
+        averaging percentiles). Columns are named ``p50``, ``p95``, ``p99``, ``p99.9`` -> ``p999``.
+        """
+        rows = self.rows(endpoint)
+        starts, merged = self.group(self.start[rows], rows)
+        frame = pd.DataFrame(
+            values_at(merged, percentiles) / 1000.0,
+            columns=[percentile_name(q) for q in percentiles],
+            index=pd.Index(starts, name="t"),
+        )
+        frame.insert(0, "count", np.asarray(merged.sum(axis=1)).ravel())
+        frame["max"] = max_of(merged) / 1000.0
+        return frame
+
+    def windows(
+        self, endpoint: str | None, size: int, percentiles: Sequence[float] = (95, 99)
+    ) -> pd.DataFrame:
+        """Like :meth:`over_time`, over consecutive windows of ``size`` intervals (``t`` = window start)."""
+        rows = self.rows(endpoint)
+        if not len(rows):
+            return pd.DataFrame(columns=["count", *[percentile_name(q) for q in percentiles]])
+        starts = np.unique(self.start[rows])
+        window_of = {t: starts[(i // size) * size] for i, t in enumerate(starts)}
+        keys = np.array([window_of[t] for t in self.start[rows]])
+        wstarts, merged = self.group(keys, rows)
+        frame = pd.DataFrame(
+            values_at(merged, percentiles) / 1000.0,
+            columns=[percentile_name(q) for q in percentiles],
+            index=pd.Index(wstarts, name="t"),
+        )
+        frame.insert(0, "count", np.asarray(merged.sum(axis=1)).ravel())
+        return frame
+
+    def spectrum(self, endpoint: str | None = None, nines: float = 4.0, points: int = 200) -> pd.Series:
+        """Latency (ms) against percentile, from 0 up to ``nines`` nines (4: 99.99 %).
+
+        The index is the percentile; points are evenly spaced in ``-log10(1 - q)``, the axis on
+        which tails are read (90 % -> 1, 99 % -> 2, 99.9 % -> 3).
+        """
+        x = np.linspace(0, nines, points)
+        qs = 100 * (1 - 10**-x)
+        values = values_at(self.merged(self.rows(endpoint)), qs)[0] / 1000.0
+        return pd.Series(values, index=pd.Index(qs, name="percentile"))
+
+
+def percentile_name(q: float) -> str:
+    """Column name for a percentile: 95 -> ``p95``, 99.9 -> ``p999``, 99.99 -> ``p9999``.
+
+    >>> percentile_name(99.9)
+    'p999'
+    """
+    text = f"{q:g}"
+    return "p" + text.replace(".", "")
