@@ -1,0 +1,132 @@
+"""The system under test, as its own ``/metrics`` saw the run (``sut.jsonl``).
+
+The samples are cumulative counters; figures over a span are increases between samples, and a
+counter that went down (the API restarted) starts again from zero.
+
+    >>> samples = RunDir.open("runs/r1").sut()
+    >>> cache_ratios_by_cache(samples)["task"]
+    (0.91, 18230)                       # hit ratio, lookups
+    >>> store_latency_ms(samples)["find_one"]
+    (0.84, 12011)                       # mean ms, operations
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+from loadgate.runformat import TOTAL, SutSample
+
+LOOKUP_RESULTS = ("hit", "miss", "error", "bypass")
+BREAKER_STATES = {0: "closed", 1: "half-open", 2: "open"}
+
+
+def _ok(samples: list[SutSample]) -> list[SutSample]:
+    return sorted((s for s in samples if s.ok), key=lambda s: s.t)
+
+
+def increase(values: list[float]) -> float:
+    """How much a cumulative counter grew over consecutive samples, across restarts.
+
+    >>> increase([10, 15, 3, 8])       # restarted after 15: 5 + 3 + 5
+    13.0
+    """
+    total = 0.0
+    for before, now in zip(values, values[1:], strict=False):
+        total += now - before if now >= before else now
+    return total
+
+
+def _series(samples: list[SutSample], get: Callable[[SutSample], float]) -> list[float]:
+    return [get(s) for s in samples]
+
+
+def _ratio(hits: float, lookups: float) -> float | None:
+    return hits / lookups if lookups else None
+
+
+def cache_ratios_by_cache(samples: list[SutSample]) -> dict[str, tuple[float | None, int]]:
+    """Per cache name (task, task_list, user, analytics) and ``Total``: hit ratio and lookups.
+
+    Errors and bypasses are lookups that found nothing, so they count against the ratio.
+    """
+    ok = _ok(samples)
+    names = sorted({name for s in ok for name in s.caches})
+    out: dict[str, tuple[float | None, int]] = {}
+    grand_hits = grand_lookups = 0.0
+    for name in names:
+        per = {
+            r: increase(_series(ok, lambda s, r=r, name=name: s.caches.get(name, {}).get(r, 0.0)))
+            for r in LOOKUP_RESULTS
+        }
+        lookups = sum(per.values())
+        grand_hits += per["hit"]
+        grand_lookups += lookups
+        out[name] = (_ratio(per["hit"], lookups), int(lookups))
+    if names:
+        out[TOTAL] = (_ratio(grand_hits, grand_lookups), int(grand_lookups))
+    return out
+
+
+def cache_ratio_over_time(samples: list[SutSample], by: str = "caches") -> pd.DataFrame:
+    """Hit ratio between consecutive samples (index ``t``: the later sample), per cache and ``Total``.
+
+    ``by="cache"`` gives it per endpoint instead of per cache name.
+    """
+    ok = _ok(samples)
+    rows = []
+    for prev, cur in zip(ok, ok[1:], strict=False):
+        row: dict[str, float] = {"t": cur.t}
+        hits_all = lookups_all = 0.0
+        for name, results in getattr(cur, by).items():
+            before = getattr(prev, by).get(name, {})
+            delta = {r: increase([before.get(r, 0.0), results.get(r, 0.0)]) for r in LOOKUP_RESULTS}
+            lookups = sum(delta.values())
+            hits_all += delta["hit"]
+            lookups_all += lookups
+            row[name] = _ratio(delta["hit"], lookups) if lookups else np.nan
+        row[TOTAL] = _ratio(hits_all, lookups_all) if lookups_all else np.nan
+        rows.append(row)
+    if not rows:
+        return pd.DataFrame(columns=[TOTAL], index=pd.Index([], name="t"))
+    return pd.DataFrame(rows).set_index("t").sort_index()
+
+
+def rate_limited(samples: list[SutSample]) -> float:
+    """Requests the API refused with 429 during the run."""
+    return increase(_series(_ok(samples), lambda s: s.rate_limited))
+
+
+def breaker_states(samples: list[SutSample]) -> dict[str, dict[str, object]]:
+    """Per circuit breaker: its last state and the share of samples in each state.
+
+    >>> breaker_states(samples)["redis"]
+    {'last': 'closed', 'closed': 0.95, 'half-open': 0.0, 'open': 0.05}
+    """
+    ok = _ok(samples)
+    names = sorted({name for s in ok for name in s.breakers})
+    out: dict[str, dict[str, object]] = {}
+    for name in names:
+        seen = [int(s.breakers[name]) for s in ok if name in s.breakers]
+        share = {label: seen.count(code) / len(seen) for code, label in BREAKER_STATES.items()}
+        out[name] = {"last": BREAKER_STATES.get(seen[-1], str(seen[-1])), **share}
+    return out
+
+
+def store_latency_ms(samples: list[SutSample]) -> dict[str, tuple[float | None, int]]:
+    """Per store operation: mean latency in ms over the run and the number of operations."""
+    ok = _ok(samples)
+    ops = sorted({op for s in ok for op in s.store_ops})
+    out: dict[str, tuple[float | None, int]] = {}
+    for op in ops:
+        count = increase(_series(ok, lambda s, op=op: s.store_ops.get(op, {}).get("count", 0.0)))
+        seconds = increase(_series(ok, lambda s, op=op: s.store_ops.get(op, {}).get("sum_s", 0.0)))
+        out[op] = (seconds / count * 1000.0 if count else None, int(count))
+    return out
+
+
+def scrape_failures(samples: list[SutSample]) -> tuple[int, int]:
+    """How many scrapes of ``/metrics`` failed, out of how many."""
+    return sum(1 for s in samples if not s.ok), len(samples)
