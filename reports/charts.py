@@ -1,0 +1,261 @@
+"""Charts of a run as PNG bytes (matplotlib's Agg canvas, no pyplot and no display needed).
+
+    >>> png = latency_over_time(RunData.open("runs/r1"))
+    >>> png[:8] == b"\\x89PNG\\r\\n\\x1a\\n"
+    True
+
+Latency over time merges the endpoints of each interval by adding their histograms, then takes
+percentiles (never averages of percentiles). The percentile spectrum is drawn against
+``-log10(1 − q)`` so that 90 %, 99 %, 99.9 % and 99.99 % are evenly spaced, raw beside corrected
+for coordinated omission.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+
+import numpy as np
+
+from loadgate.runformat import TOTAL
+from reports.rundata import RunData
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+DPI = 100
+WIDE = (10, 3.6)
+NINES = 4
+
+
+def _figure(size=WIDE, ncols: int = 1, sharey: bool = False):
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=size, dpi=DPI, layout="constrained")
+    axes = fig.subplots(1, ncols, sharey=sharey) if ncols > 1 else fig.subplots()
+    return fig, axes
+
+
+def _png(fig) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=DPI)
+    return buf.getvalue()
+
+
+def _elapsed(run: RunData, t: np.ndarray) -> tuple[np.ndarray, str]:
+    """Seconds since measurement began, as minutes when the run is long."""
+    offset = np.asarray(t, dtype=float) - run.meta.started_at
+    if run.meta.duration_s > 900:
+        return offset / 60.0, "minutes since start"
+    return offset, "seconds since start"
+
+
+def _ms_axis(ax) -> None:
+    """A log latency axis labelled in plain milliseconds (5, 10, 50, 100), not powers of ten."""
+    from matplotlib.ticker import FuncFormatter, LogLocator
+
+    ax.set_yscale("log")
+    ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:g}"))
+    ax.yaxis.set_minor_formatter(FuncFormatter(lambda _v, _pos: ""))
+
+
+def _empty(ax, text: str) -> None:
+    ax.text(0.5, 0.5, text, ha="center", va="center", transform=ax.transAxes, color="grey")
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+def latency_over_time(run: RunData) -> bytes:
+    """p50 / p95 / p99 of all endpoints together, per interval, from the merged histograms."""
+    fig, ax = _figure()
+    frame = run.raw.over_time(percentiles=(50, 95, 99))
+    if frame.empty:
+        _empty(ax, "no requests recorded")
+    else:
+        x, label = _elapsed(run, frame.index.to_numpy())
+        for col, style in (("p50", "-"), ("p95", "-"), ("p99", "-")):
+            ax.plot(x, frame[col], style, label=col, linewidth=1.4)
+        ax.plot(x, frame["max"], ":", color="grey", label="max", linewidth=1)
+        _ms_axis(ax)
+        ax.set_xlabel(label)
+        ax.set_ylabel("latency (ms)")
+        ax.legend(loc="upper left", ncols=4, fontsize="small")
+        ax.grid(True, which="both", alpha=0.3)
+    ax.set_title("Latency per interval (all endpoints merged)")
+    return _png(fig)
+
+
+def _nines_axis(ax) -> None:
+    ticks = np.arange(0, NINES + 1)
+    ax.set_xticks(ticks, ["0%", "90%", "99%", "99.9%", "99.99%"][: len(ticks)])
+    ax.set_xlim(0, NINES)
+    ax.set_xlabel("percentile")
+    ax.grid(True, which="both", alpha=0.3)
+
+
+def percentile_spectrum(run: RunData) -> bytes:
+    """Latency against percentile per endpoint, raw beside coordinated-omission corrected."""
+    from matplotlib import colormaps
+
+    fig, (raw_ax, co_ax) = _figure((12, 5), ncols=2, sharey=True)
+    endpoints = run.raw.endpoints
+    colors = colormaps["tab20"].resampled(max(len(endpoints), 1))
+    for ax, log, title in (
+        (raw_ax, run.raw, "raw"),
+        (co_ax, run.corrected, "corrected for coordinated omission"),
+    ):
+        ax.set_title(title)
+        if log is None or not len(log.endpoint):
+            _empty(ax, "no corrected histograms in this run" if log is None else "no requests recorded")
+            continue
+        for i, name in enumerate(endpoints):
+            spec = log.spectrum(name, NINES)
+            if spec.notna().any():
+                ax.plot(-np.log10(1 - spec.index / 100), spec, color=colors(i), linewidth=1, label=name)
+        total = log.spectrum(TOTAL, NINES)
+        ax.plot(-np.log10(1 - total.index / 100), total, color="black", linewidth=2.2, label=TOTAL)
+        _ms_axis(ax)
+        _nines_axis(ax)
+    raw_ax.set_ylabel("latency (ms)")
+    handles, labels = raw_ax.get_legend_handles_labels()
+    if handles:
+        fig.legend(handles, labels, loc="outside right center", fontsize="small")
+    return _png(fig)
+
+
+def throughput_and_users(run: RunData) -> bytes:
+    """Requests per second and users over time (from ``timeline.jsonl``)."""
+    fig, ax = _figure()
+    tl = run.timeline
+    if tl.empty:
+        _empty(ax, "no timeline recorded")
+    else:
+        x, label = _elapsed(run, tl.index.to_numpy())
+        ax.plot(x, tl["rps"], color="tab:blue", label="requests/s")
+        ax.set_ylabel("requests/s", color="tab:blue")
+        ax.set_xlabel(label)
+        ax.set_ylim(bottom=0)
+        ax.grid(True, alpha=0.3)
+        users = ax.twinx()
+        users.step(x, tl["users"], where="post", color="tab:orange", label="users")
+        users.set_ylabel("users", color="tab:orange")
+        users.set_ylim(bottom=0)
+    ax.set_title("Throughput and users")
+    return _png(fig)
+
+
+def errors_over_time(run: RunData) -> bytes:
+    """Failed requests per second and the error ratio per interval."""
+    fig, ax = _figure()
+    tl = run.timeline
+    if tl.empty:
+        _empty(ax, "no timeline recorded")
+    else:
+        x, label = _elapsed(run, tl.index.to_numpy())
+        ax.bar(
+            x,
+            tl["failures_per_s"],
+            width=(x[1] - x[0]) * 0.9 if len(x) > 1 else 1.0,
+            color="tab:red",
+            alpha=0.6,
+            label="failures/s",
+            align="edge",
+        )
+        ax.set_ylabel("failures/s", color="tab:red")
+        ax.set_xlabel(label)
+        ax.grid(True, alpha=0.3)
+        ratio = ax.twinx()
+        ratio.step(x, tl["error_ratio"] * 100, where="post", color="black", linewidth=1, label="error %")
+        ratio.set_ylabel("error %")
+        ratio.set_ylim(bottom=0)
+        if not tl["failures"].any():
+            ax.set_ylim(0, 1)
+    ax.set_title(f"Errors ({int(tl['failures'].sum()) if not tl.empty else 0:,} failed requests)")
+    return _png(fig)
+
+
+def cache_hit_over_time(run: RunData) -> bytes:
+    """Hit ratio per cache between consecutive ``/metrics`` scrapes."""
+    from reports.sut import cache_ratio_over_time
+
+    fig, ax = _figure()
+    frame = cache_ratio_over_time(run.sut)
+    if frame.empty or frame.notna().sum().sum() == 0:
+        _empty(ax, "no cache lookups scraped from the API")
+    else:
+        x, label = _elapsed(run, frame.index.to_numpy())
+        for col in frame.columns:
+            if col == TOTAL:
+                continue
+            ax.plot(x, frame[col] * 100, linewidth=1, label=col)
+        ax.plot(x, frame[TOTAL] * 100, color="black", linewidth=2, label="all caches")
+        ax.set_ylim(0, 100)
+        ax.set_ylabel("hit ratio (%)")
+        ax.set_xlabel(label)
+        ax.legend(loc="lower right", fontsize="small", ncols=3)
+        ax.grid(True, alpha=0.3)
+    ax.set_title("Cache hit ratio")
+    return _png(fig)
+
+
+def throughput_vs_concurrency(steps: Sequence, fit=None, slo_break=None) -> bytes:
+    """Steady throughput of each plateau against its users, with the USL fit and its band when
+    given; the region beyond the highest measured concurrency is shaded as extrapolation."""
+    fig, ax = _figure((10, 4.5))
+    n = np.array([s.users for s in steps], dtype=float)
+    x = np.array([s.throughput for s in steps], dtype=float)
+    ax.plot(n, x, "o", color="tab:blue", label="measured plateaus", zorder=3)
+    hi = float(n.max())
+    right = hi * 1.15
+    if fit is not None:
+        if fit.n_star:
+            right = max(right, min(fit.n_star * 1.2, hi * 4))
+        grid = np.linspace(0, right, 300)[1:]
+        ax.plot(
+            grid,
+            fit.predict(grid),
+            color="tab:green",
+            label=f"USL fit: λ={fit.lam:.3g}, α={fit.alpha:.3g}, β={fit.beta:.3g}",
+        )
+        band = fit.band(grid)
+        if band is not None:
+            ax.fill_between(
+                grid, band[0], band[1], color="tab:green", alpha=0.15, label=f"{fit.confidence:.0%} band"
+            )
+        if fit.n_star and fit.n_star <= right:
+            ax.axvline(fit.n_star, color="tab:green", linestyle="--", linewidth=1)
+            ax.annotate(
+                f"N* ≈ {fit.n_star:,.0f}",
+                (fit.n_star, ax.get_ylim()[1] * 0.05),
+                rotation=90,
+                fontsize="small",
+                color="tab:green",
+            )
+    if slo_break is not None and slo_break.users is not None:
+        ax.axvline(
+            slo_break.users,
+            color="tab:red",
+            linestyle=":",
+            linewidth=1.2,
+            label=f"p95 reaches {slo_break.limit_ms:g} ms (≈{slo_break.users:,.0f} users)",
+        )
+    if right > hi:
+        ax.axvspan(hi, right, color="grey", alpha=0.08, label="beyond measured: extrapolation")
+    ax.set_xlim(0, right)
+    ax.set_ylim(bottom=0)
+    ax.set_xlabel("concurrent users")
+    ax.set_ylabel("throughput (requests/s)")
+    ax.set_title("Throughput against concurrency")
+    ax.legend(loc="lower right", fontsize="small")
+    ax.grid(True, alpha=0.3)
+    return _png(fig)
+
+
+def run_charts(run: RunData) -> dict[str, bytes]:
+    """The standard charts of one run, by file-friendly name."""
+    return {
+        "latency": latency_over_time(run),
+        "spectrum": percentile_spectrum(run),
+        "throughput": throughput_and_users(run),
+        "errors": errors_over_time(run),
+        "cache": cache_hit_over_time(run),
+    }

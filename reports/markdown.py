@@ -1,0 +1,54 @@
+"""``report.md``: the verdict and the per-endpoint table, short enough for a pull-request comment.
+
+>>> print(render_markdown(content))      # content: reports.report.ReportContent
+### loadgate · smoke · 20261128-130000-smoke: **GO**
+...
+"""
+
+from __future__ import annotations
+
+MAX_CRITERIA_ROWS = 12
+"""More criteria than this and only the ones that did not pass are listed."""
+
+
+TEXT_COLUMNS = {"criterion", "endpoint", "limit", "result", "note"}
+
+
+def _table(columns: list[str], rows: list[dict[str, str]]) -> list[str]:
+    def cell(v: object) -> str:
+        return str(v).replace("|", "\\|")
+
+    align = ["---" if c in TEXT_COLUMNS else "---:" for c in columns]
+    lines = ["| " + " | ".join(columns) + " |", "| " + " | ".join(align) + " |"]
+    lines += ["| " + " | ".join(cell(r.get(c, "")) for c in columns) + " |" for r in rows]
+    return lines
+
+
+def render_markdown(content) -> str:
+    """The Markdown report (``content``: a :class:`reports.report.ReportContent`)."""
+    run, gate = content.run, content.gate
+    verdict = f": **{gate.verdict}**" if gate else ""
+    out = [f"### loadgate · {run.meta.scenario_name} · {run.name}{verdict}", ""]
+    summary = run.summary
+    facts = dict(content.facts)
+    validity = "valid" if summary.validity.valid else "**INVALID**: " + "; ".join(summary.validity.reasons)
+    out.append(
+        f"commit `{facts.get('commit', '–')}` · {facts.get('duration')} · {facts.get('load model')} · "
+        f"{validity}"
+    )
+    out.append("")
+    if gate:
+        for reason in gate.reasons:
+            out.append(f"- invalid: {reason}")
+        rows = content.criteria
+        shown = rows if len(rows) <= MAX_CRITERIA_ROWS else [r for r in rows if r["result"] != "pass"]
+        if shown:
+            out += _table(["criterion", "measured", "limit", "baseline", "delta", "result"], shown)
+        if len(shown) < len(rows):
+            out.append(f"\n{len(rows) - len(shown)} more criteria passed.")
+        out.append("")
+    elif content.slo_note:
+        out += [content.slo_note, ""]
+    out += _table(content.endpoint_columns, content.endpoints)
+    out += ["", "Latency in ms (merged HDR histograms). Full report with charts: `report.html`."]
+    return "\n".join(out) + "\n"

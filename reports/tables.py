@@ -1,0 +1,143 @@
+"""The figures of a run as rows of formatted cells, shared by the HTML, Markdown and CLI views.
+
+>>> endpoint_rows(run.summary)[0]
+{'endpoint': 'GET /tasks', 'count': '12,004', 'failures': '3', 'rps': '40.0', 'p50': '3.10', ...}
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from loadgate.runformat import TOTAL, EndpointSummary, Summary
+from reports.rundata import RunData
+
+ENDPOINT_COLUMNS = [
+    "endpoint",
+    "count",
+    "failures",
+    "error %",
+    "rps",
+    "p50",
+    "p95",
+    "p99",
+    "p99.9",
+    "max",
+    "cache hit",
+]
+
+
+def ms(value: float | None) -> str:
+    """Milliseconds with sensible precision: ``0.912``, ``12.4``, ``1,204``.
+
+    >>> ms(0.9123), ms(12.41), ms(1204.4), ms(None)
+    ('0.912', '12.4', '1,204', '–')
+    """
+    if value is None:
+        return "–"
+    if value < 10:
+        return f"{value:.3f}" if value < 1 else f"{value:.2f}"
+    return f"{value:,.1f}" if value < 1000 else f"{value:,.0f}"
+
+
+def pct(value: float | None, digits: int = 1) -> str:
+    return "–" if value is None else f"{value * 100:.{digits}f}%"
+
+
+def _row(name: str, s: EndpointSummary) -> dict[str, str]:
+    return {
+        "endpoint": name,
+        "count": f"{s.count:,}",
+        "failures": f"{s.failures:,}",
+        "error %": pct(s.error_rate, 2),
+        "rps": f"{s.rps:,.1f}",
+        "p50": ms(s.p50),
+        "p95": ms(s.p95),
+        "p99": ms(s.p99),
+        "p99.9": ms(s.p999),
+        "max": ms(s.max),
+        "cache hit": pct(s.cache_hit_ratio) if s.cache_hit_ratio is not None else "–",
+    }
+
+
+def endpoint_rows(summary: Summary) -> list[dict[str, str]]:
+    """One row per endpoint (busiest first), then ``Total``; latencies in ms."""
+    rows = [
+        _row(name, s) for name, s in sorted(summary.endpoints.items(), key=lambda kv: (-kv[1].count, kv[0]))
+    ]
+    return [*rows, _row(TOTAL, summary.total)]
+
+
+def _when(epoch: float | None) -> str:
+    if not epoch:
+        return "–"
+    return dt.datetime.fromtimestamp(epoch, dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def run_facts(run: RunData) -> list[tuple[str, str]]:
+    """What was run, where and when: (label, value) pairs."""
+    m, s = run.meta, run.summary
+    duration = f"{m.duration_s:,.0f} s"
+    if m.planned_duration_s and abs(m.planned_duration_s - m.duration_s) > 1:
+        duration += f" of {m.planned_duration_s:,.0f} s planned"
+    facts = [
+        ("run", m.run_id),
+        ("scenario", m.scenario_name + (f" ({m.scenario_file})" if m.scenario_file else "")),
+        ("commit", (m.git_commit or "–")[:12]),
+        ("started", _when(m.started_at)),
+        ("duration", duration),
+        ("load model", f"{m.model}, up to {s.users_max:,} users"),
+        ("generator", f"{m.workers} worker process(es)" if m.workers else "one local process"),
+        ("target", f"{m.target} {f'({m.target_kind})' if m.target_kind else ''}".strip()),
+        ("host", m.host or "–"),
+    ]
+    if s.generator_cpu_max is not None:
+        facts.append(
+            (
+                "generator health",
+                f"CPU max {s.generator_cpu_max:.0f}%, event-loop lag p99 "
+                f"{s.generator_loop_lag_p99_ms or 0:.1f} ms",
+            )
+        )
+    if m.interrupted:
+        facts.append(("interrupted", m.interrupt_reason or "yes"))
+    version = m.packages.get("loadgate")
+    if version:
+        facts.append(("loadgate", version))
+    return facts
+
+
+def sut_tables(run: RunData) -> dict[str, list[dict[str, str]]]:
+    """The SUT's view: cache ratios per cache, breakers, store operation latency, 429s."""
+    from reports.sut import (
+        breaker_states,
+        cache_ratios_by_cache,
+        rate_limited,
+        scrape_failures,
+        store_latency_ms,
+    )
+
+    samples = run.sut
+    caches = [
+        {"cache": "all caches" if name == TOTAL else name, "hit ratio": pct(r), "lookups": f"{n:,}"}
+        for name, (r, n) in cache_ratios_by_cache(samples).items()
+    ]
+    breakers = [
+        {
+            "breaker": name,
+            "last state": str(st["last"]),
+            "closed": pct(st["closed"], 0),
+            "half-open": pct(st["half-open"], 0),
+            "open": pct(st["open"], 0),
+        }
+        for name, st in breaker_states(samples).items()
+    ]
+    store = [
+        {"operation": op, "mean": ms(mean), "operations": f"{n:,}"}
+        for op, (mean, n) in store_latency_ms(samples).items()
+    ]
+    failed, scrapes = scrape_failures(samples)
+    other = [
+        {"figure": "requests refused with 429", "value": f"{rate_limited(samples):,.0f}"},
+        {"figure": "metrics scrapes failed", "value": f"{failed:,} of {scrapes:,}"},
+    ]
+    return {"caches": caches, "breakers": breakers, "store operations (ms)": store, "other": other}
