@@ -101,7 +101,9 @@ def test_the_rendered_smoke_swarm_runs_locally_and_ends_in_a_verdict(tmp_path, r
         assert env["EXPECT_WORKERS"] == str(WORKERS)
         env["TARGET_URL"] = target
         volumes = {"/scenarios": scenarios, "/runs": runs}
-        master_proc = start("master", local(command_line(master, env), volumes), env)
+        argv = set_option(local(command_line(master, env), volumes), "--web-host", "127.0.0.1")
+        argv += ["--master-bind-host", "127.0.0.1", "--web-port", "0"]  # listen on loopback only
+        master_proc = start("master", argv, env)
 
         # The workers, with the Deployment's command and environment; the master is local.
         worker = container(objects, "Deployment", "locust-worker", "worker")
