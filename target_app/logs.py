@@ -47,11 +47,16 @@ class JsonFormatter(logging.Formatter):
         return orjson.dumps(entry, default=str).decode()
 
 
+class _StderrHandler(logging.StreamHandler):
+    """The handler ``configure_logging`` installs."""
+
+
 def configure_logging(level: str) -> None:
     """Send the ``taskapi`` logger's records to stderr as JSON at ``level`` (WARN means WARNING)."""
     level = "WARNING" if level.upper() == "WARN" else level.upper()
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _StderrHandler(sys.stderr)
     handler.setFormatter(JsonFormatter())
-    logger.handlers[:] = [handler]
+    # Replace only our own handler (an app built again reconfigures); keep any others.
+    logger.handlers[:] = [h for h in logger.handlers if not isinstance(h, _StderrHandler)] + [handler]
     logger.setLevel(level)
     logger.propagate = False

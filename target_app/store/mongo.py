@@ -16,7 +16,13 @@ from typing import Any
 import pymongo
 from bson import ObjectId
 from pymongo import AsyncMongoClient, ReturnDocument
-from pymongo.errors import BulkWriteError, ConnectionFailure, DuplicateKeyError, PyMongoError
+from pymongo.errors import (
+    BulkWriteError,
+    ConnectionFailure,
+    DuplicateKeyError,
+    OperationFailure,
+    PyMongoError,
+)
 
 from target_app.store.base import Conflict, Doc, StoreUnavailable, is_id
 
@@ -37,6 +43,13 @@ def _translated() -> Iterator[None]:
         raise Conflict("duplicate key") from exc
     except ConnectionFailure as exc:
         raise StoreUnavailable(f"MongoDB unreachable: {exc}") from exc
+    except OperationFailure as exc:
+        # FerretDB reports a unique-index clash in findAndModify as an InternalError, not 11000.
+        if "UNIQUE constraint failed" in str(exc):
+            raise Conflict("duplicate key") from exc
+        if exc.timeout:
+            raise StoreUnavailable(f"MongoDB timed out: {exc}") from exc
+        raise
     except PyMongoError as exc:
         if exc.timeout:
             raise StoreUnavailable(f"MongoDB timed out: {exc}") from exc

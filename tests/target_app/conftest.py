@@ -1,0 +1,47 @@
+"""Fixtures for the task API's tests: one app on real Redis and FerretDB for the session."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from taskapi_helpers import User, running, seed_users, settings
+
+
+@pytest.fixture(scope="session")
+async def api(redis_url: str, mongodb_url: str) -> AsyncIterator[httpx.AsyncClient]:
+    """The API on the session's Redis and FerretDB (a database of its own), rate limit off."""
+    config = settings(MONGODB_URL=mongodb_url, MONGODB_DB=f"taskapi_{uuid.uuid4().hex[:8]}",
+                      REDIS_URL=redis_url)
+    async with running(config) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+async def user_pool(api: httpx.AsyncClient) -> list[User]:
+    """Fresh users, seeded in one call; tests take their own with the ``user`` fixtures."""
+    return await seed_users(api, 250)
+
+
+@pytest.fixture
+def take_user(user_pool: list[User]):
+    """A function handing out a user no other test has used."""
+    def take() -> User:
+        if not user_pool:
+            pytest.fail("user pool exhausted: raise its size in tests/target_app/conftest.py")
+        return user_pool.pop()
+    return take
+
+
+@pytest.fixture
+def alice(take_user) -> User:
+    """A user of this test's own."""
+    return take_user()
+
+
+@pytest.fixture
+def bob(take_user) -> User:
+    """Another user of this test's own."""
+    return take_user()

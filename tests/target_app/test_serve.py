@@ -1,0 +1,77 @@
+"""``loadgate serve``: the API as a real server process, with one or several workers."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from taskapi_helpers import sample
+
+from loadgate.servers import free_port
+
+LOADGATE = str(Path(sys.executable).with_name("loadgate"))
+
+
+@pytest.fixture
+def serve(tmp_path):
+    """Start ``loadgate serve`` with extra arguments and environment; stopped after the test."""
+    procs: list[subprocess.Popen] = []
+
+    def start(*args: str, **env: str) -> tuple[str, subprocess.Popen]:
+        port = free_port()
+        environ = {k: v for k, v in os.environ.items() if k not in ("MONGODB_URL", "REDIS_URL")}
+        environ |= {"SQLITE_PATH": str(tmp_path / "serve.sqlite3"), "RATE_LIMIT": "0"} | env
+        proc = subprocess.Popen([LOADGATE, "serve", "--port", str(port), *args], env=environ,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        procs.append(proc)
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{url}/ready", timeout=1).status_code == 200:
+                    return url, proc
+            except httpx.TransportError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"loadgate serve did not come up:\n{proc.communicate(timeout=5)[0]}")
+            time.sleep(0.1)
+
+    yield start
+    for proc in procs:
+        if proc.poll() is None:
+            proc.terminate()
+            proc.wait(timeout=15)
+
+
+def test_serve_runs_on_embedded_defaults_and_says_so(serve):
+    url, proc = serve()
+    assert httpx.get(f"{url}/health").json() == {"status": "ok", "store": "sqlite", "cache": "memory"}
+    proc.terminate()
+    output = proc.communicate(timeout=15)[0]
+    assert "embedded defaults" in output
+
+
+def test_serve_with_two_workers_serves_and_adds_metrics_up_across_them(serve, tmp_path):
+    metrics_dir = tmp_path / "metrics"
+    url, _ = serve("--workers", "2", PROMETHEUS_MULTIPROC_DIR=str(metrics_dir))
+    requests = 60
+    for _ in range(requests):  # a new connection each: the kernel spreads them over the workers
+        assert httpx.get(f"{url}/health", headers={"Connection": "close"}).status_code == 200
+    text = httpx.get(f"{url}/metrics").text
+    count = sample(text, "taskapi_http_request_duration_seconds_count", route="/health", status="200")
+    writers = {path.stem.rsplit("_", 1)[-1] for path in metrics_dir.glob("histogram_*.db")}
+    assert count == requests
+    assert len(writers) == 2, f"requests were served by {len(writers)} worker(s)"
+
+
+def test_serve_refuses_production_with_the_default_secret(tmp_path):
+    environ = {k: v for k, v in os.environ.items() if k != "JWT_SECRET"} | {"ENVIRONMENT": "production"}
+    result = subprocess.run([LOADGATE, "serve", "--port", str(free_port())], env=environ,
+                            capture_output=True, text=True, timeout=30)
+    assert result.returncode == 2
+    assert "JWT_SECRET" in result.stderr
