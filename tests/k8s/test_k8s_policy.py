@@ -153,11 +153,31 @@ def test_secret_looking_settings_come_from_secret_refs(overlay):
         assert not secretish, f"{name}: ConfigMap {cm['metadata']['name']} holds {secretish}"
 
 
-def test_the_secrets_referenced_are_the_documented_ones(overlay):
+def secret_keys(objects) -> set[tuple[str, str]]:
+    """(Secret, key) for every key the pods read, from env and from volumes."""
+    keys = set()
+    for _, c in containers(objects):
+        for env in c.get("env", []):
+            ref = env.get("valueFrom", {}).get("secretKeyRef")
+            if ref:
+                keys.add((ref["name"], ref["key"]))
+    for obj in workloads(objects):
+        for volume in swarm.pod_spec(obj).get("volumes", []):
+            if "secret" in volume:
+                keys |= {(volume["secret"]["secretName"], item["key"]) for item in volume["secret"]["items"]}
+    return keys
+
+
+def test_every_secret_key_read_is_in_the_documented_create_command(overlay):
     name, objects = overlay
     documented = (swarm.ROOT / "docs/kubernetes.md").read_text()
-    for secret in swarm.secret_names(objects):
-        assert f"kubectl create secret generic {secret}" in documented, f"{name}: {secret} undocumented"
+    commands = {}
+    for match in re.finditer(r"kubectl create secret generic (\S+)((?:[^\n]*\\\n)*[^\n]*)", documented):
+        commands[match.group(1)] = match.group(2)
+    assert secret_keys(objects), name
+    for secret, key in secret_keys(objects):
+        assert secret in commands, f"{name}: docs/kubernetes.md does not create {secret}"
+        assert f"--from-literal={key}=" in commands[secret], f"{name}: {secret} lacks {key} in the docs"
 
 
 # --- network -----------------------------------------------------------------------------------
