@@ -254,7 +254,7 @@ class Cluster:
         if missing:
             raise SwarmError(f"missing Secret(s) {', '.join(missing)} in namespace {self.namespace}: "
                              "create them first (docs/kubernetes.md, 'Secrets')")
-        self.kubectl("delete", "job", MASTER, "mongodb-init", "--ignore-not-found", "--wait=true")
+        self.kubectl("delete", "job", MASTER, "mongodb-init", "--ignore-not-found", "--cascade=foreground")
         return self.kubectl("apply", "-f", "-", input=manifests)
 
     def master_state(self) -> MasterState:
@@ -313,6 +313,18 @@ class Cluster:
         """The image the master Job runs: it has tar, which kubectl cp needs."""
         job = yaml.safe_load(self.kubectl("get", "job", MASTER, "-o", "json"))
         return job["spec"]["template"]["spec"]["containers"][0]["image"]
+
+
+def local_slo(run_dir: Path, root: Path = ROOT) -> Path | None:
+    """This checkout's copy of the SLO file a fetched run names: the pods saw ``scenarios/`` at
+    ``/scenarios``. None when the run names none, or it is not here."""
+    import json
+
+    name = json.loads((run_dir / "meta.json").read_text()).get("slo_file") or ""
+    if not name.startswith("/scenarios/"):
+        return None
+    candidate = root / "scenarios" / name.removeprefix("/scenarios/")
+    return candidate if candidate.is_file() else None
 
 
 def secret_names(objects: list[dict]) -> set[str]:

@@ -112,7 +112,10 @@ def fetch(out: Annotated[Path, typer.Option("--out", help="Where to put the run 
         raise _fail(exc) from None
     typer.echo(f"fetched {local}")
     if report:
-        built = subprocess.run([sys.executable, "-m", "loadgate.cli", "report", str(local)])
+        slo = swarm.local_slo(local)
+        # The run names its SLO by its path in the pod; judge it by this checkout's copy.
+        args = ["--slo", str(slo)] if slo else []
+        built = subprocess.run([sys.executable, "-m", "loadgate.cli", "report", str(local), *args])
         raise typer.Exit(built.returncode)
 
 

@@ -162,7 +162,7 @@ def test_apply_replaces_the_jobs_then_applies_everything(fake_kubectl, scenario)
     verbs = [c["args"][2] for c in cluster_calls]
     assert verbs == ["apply", "get", "delete", "apply"]  # namespace, secrets check, old Jobs, the stack
     assert [o["kind"] for o in swarm.load_objects(cluster_calls[0]["stdin"])] == ["Namespace"]
-    assert cluster_calls[2]["args"][3:6] == ["job", "locust-master", "mongodb-init"]
+    assert cluster_calls[2]["args"][3:7] == ["job", "locust-master", "mongodb-init", "--ignore-not-found"]
     assert find(swarm.load_objects(cluster_calls[3]["stdin"]), "Job", "locust-master")
 
 
@@ -226,3 +226,16 @@ def test_the_reader_pod_would_pass_the_restricted_pod_security_profile():
     assert c["securityContext"] == {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
                                     "capabilities": {"drop": ["ALL"]}}
     assert c["volumeMounts"][0]["readOnly"] is True
+
+
+def test_a_fetched_run_is_judged_by_this_checkouts_copy_of_its_slo(tmp_path):
+    (tmp_path / "scenarios/slo").mkdir(parents=True)
+    (tmp_path / "scenarios/slo/smoke.yaml").write_text("p95_ms: 300\n")
+    run = tmp_path / "runs/run-a"
+    run.mkdir(parents=True)
+    (run / "meta.json").write_text(json.dumps({"slo_file": "/scenarios/slo/smoke.yaml"}))
+    assert swarm.local_slo(run, tmp_path) == tmp_path / "scenarios/slo/smoke.yaml"
+    (run / "meta.json").write_text(json.dumps({"slo_file": "/scenarios/slo/gone.yaml"}))
+    assert swarm.local_slo(run, tmp_path) is None
+    (run / "meta.json").write_text(json.dumps({"slo_file": None}))
+    assert swarm.local_slo(run, tmp_path) is None
