@@ -25,6 +25,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+import gevent
 from geventhttpclient.client import HTTPClientPool
 from locust import FastHttpUser, task
 from locust.contrib.fasthttp import insecure_ssl_context_factory
@@ -36,6 +37,7 @@ PAGE = 20
 KNOWN_TASKS = 50
 """Task ids a user remembers (from its list pages and its creations) to open and update."""
 RELOGIN_MARGIN_S = 60.0
+PLAN_WAIT_S = 30.0
 STATUSES = ("todo", "in_progress", "done")
 PRIORITIES = ("low", "medium", "high")
 
@@ -50,6 +52,8 @@ class Plan:
     worker_index: int = 0
     worker_count: int = 1
     arrivals: Arrivals | None = None
+    ready: bool = True
+    """False on a worker until the master's set-up (accounts) arrives; users wait for it."""
 
     def __post_init__(self) -> None:
         mix = [(a, w) for a, w in self.scenario.mix.items() if w > 0]
@@ -112,6 +116,12 @@ class LoadgateUser(FastHttpUser):
     def wait_time(self) -> float:
         return self.plan.think()
 
+    def on_start(self) -> None:
+        waited = 0.0
+        while not self.plan.ready and waited < PLAN_WAIT_S:  # a worker that joined mid-run
+            gevent.sleep(0.05)
+            waited += 0.05
+
     @task
     def step(self) -> None:
         arrivals = self.plan.arrivals
@@ -133,6 +143,7 @@ class TaskApiUser(LoadgateUser):
     """A user of the task API: signs in once with a seeded account, then works on its tasks."""
 
     def on_start(self) -> None:
+        super().on_start()
         self.seen: list[str] = []
         self.created: list[str] = []
         self.auth: dict[str, str] = {}

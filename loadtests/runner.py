@@ -69,6 +69,7 @@ from loadtests.target import LocalApi, TargetError, describe, health
 logger = logging.getLogger("loadgate")
 
 SETUP_MESSAGE = "loadgate_setup"
+SETUP_REQUEST = "loadgate_setup_request"
 REPORT_KEY = "loadgate"
 PROBE_EVERY_S = 5.0
 TICK_S = 1.0
@@ -131,14 +132,14 @@ class Generator:
         env.events.test_stop.add_listener(self._on_test_stop)
 
     def apply(self, scenario: Scenario, accounts: list[str] | None = None, password: str = "",
-              worker_index: int = 0, worker_count: int = 1) -> None:
+              worker_index: int = 0, worker_count: int = 1, ready: bool = True) -> None:
         """(Re)configure users for ``scenario`` and the seeded accounts, before they spawn."""
         self.scenario = scenario
         closed = scenario.model == "closed"
         self.recorder.expected_interval_us = int(scenario.expected_interval_s * 1e6) if closed else 0
         self.arrivals = None if closed else Arrivals(self.rate)
         configure(self.user_class, Plan(scenario, accounts or [], password, worker_index, worker_count,
-                                        self.arrivals))
+                                        self.arrivals, ready))
 
     def users(self) -> int:
         return self.env.runner.user_count if self.env.runner is not None else 0
@@ -313,6 +314,7 @@ class Session:
         self.collector = Collector()
         self.users_by_interval: dict[float, int] = {}
         self.final_reports: dict[str, tuple[float, str]] = {}
+        self.set_up: set[str] = set()
         self.worker_procs: list[subprocess.Popen] = []
         self.worker_logdir: Path | None = None
         self.target: Target | None = None
@@ -367,8 +369,14 @@ class Session:
             env.events.worker_report.add_listener(self._on_worker_report)
             setup = {"scenario": s.model_dump(mode="json"), "accounts": accounts,
                      "password": s.seed.password, "worker_count": opts.expect_workers}
-            env.events.worker_connect.add_listener(
-                lambda client_id, **_: runner.send_message(SETUP_MESSAGE, setup, client_id=client_id))
+
+            def send_setup(environment, msg, **_kwargs) -> None:
+                # Workers ask once their handler is registered (a message sent on connect could
+                # arrive before it is); the master starts only when every worker is set up.
+                runner.send_message(SETUP_MESSAGE, setup, client_id=msg.node_id)
+                self.set_up.add(msg.node_id)
+
+            runner.register_message(SETUP_REQUEST, send_setup)
             self._spawn_workers(opts.master_bind_port)
             self._await_workers(runner)
             monitor = HealthMonitor("master", users=lambda: runner.user_count)
@@ -411,7 +419,7 @@ class Session:
         deadline = time.monotonic() + WORKERS_TIMEOUT_S
         self.console.print(f"waiting for {want} worker(s) on port {self.opts.master_bind_port}",
                            highlight=False)
-        while runner.worker_count < want:
+        while runner.worker_count < want or len(self.set_up) < want:
             if self.interrupts():
                 return
             for proc in self.worker_procs:
@@ -553,6 +561,7 @@ def run_worker(scenario: Scenario, master_host: str, master_port: int) -> int:
     user_class = load_user_class(scenario.user_class)
     env = Environment(user_classes=[user_class])
     generator = Generator(env, scenario, user_class, "worker")
+    generator.apply(scenario, ready=False)  # users wait for the master's accounts
     runner: WorkerRunner = env.create_worker_runner(master_host, master_port)
     health_rows: list[rf.GeneratorSample] = []
 
@@ -577,6 +586,7 @@ def run_worker(scenario: Scenario, master_host: str, master_port: int) -> int:
         runner.quit()
 
     runner.register_message(SETUP_MESSAGE, on_setup)
+    runner.send_message(SETUP_REQUEST)
     env.events.report_to_master.add_listener(on_report)
     for sig in (signal.SIGINT, signal.SIGTERM):
         gevent.signal_handler(sig, lambda: gevent.spawn(shutdown))

@@ -229,7 +229,7 @@ class Scenario(_Strict):
         if data.get("target", "local") != "local":  # another server: local-only settings lapse
             data.pop("env", None)
             data.pop("api_workers", None)
-        return validate_scenario(data, "(command line)")
+        return validate_scenario(data, "(command line)", truncate="duration" in changes)
 
 
 def _describe(err: dict) -> tuple[str, str]:
@@ -248,8 +248,8 @@ def _describe(err: dict) -> tuple[str, str]:
     return ".".join(loc) or "(document)", msg
 
 
-def _check(s: Scenario) -> list[tuple[str, str]]:
-    """Rules that involve more than one key."""
+def _check(s: Scenario, truncate: bool = False) -> list[tuple[str, str]]:
+    """Rules that involve more than one key (``truncate``: a shorter duration is deliberate)."""
     problems = []
     if s.model == "open" and s.rate is None:
         problems.append(("rate", "required when model is 'open' (journeys per second)"))
@@ -267,7 +267,7 @@ def _check(s: Scenario) -> list[tuple[str, str]]:
         problems.append(("api_workers", "only applies to target 'local' (the API this run starts)"))
     if s.duration is None and not isinstance(s.shape, Steps):
         problems.append(("duration", "required key is missing"))
-    if isinstance(s.shape, Steps) and s.duration is not None:
+    if isinstance(s.shape, Steps) and s.duration is not None and not truncate:
         need = len(s.shape.levels) * s.shape.step
         if s.duration + 1e-9 < need:
             problems.append(("duration", f"{s.duration:g}s is shorter than the {len(s.shape.levels)} "
@@ -277,8 +277,11 @@ def _check(s: Scenario) -> list[tuple[str, str]]:
     return problems
 
 
-def validate_scenario(data: Any, source: str) -> Scenario:
-    """Validate a parsed document; any problem becomes one InputError line naming ``source``."""
+def validate_scenario(data: Any, source: str, truncate: bool = False) -> Scenario:
+    """Validate a parsed document; any problem becomes one InputError line naming ``source``.
+
+    ``truncate`` accepts a duration shorter than a staircase (a command-line override).
+    """
     if not isinstance(data, dict):
         raise InputError(f"{source}: (document): must be a mapping of keys to values")
     try:
@@ -286,7 +289,7 @@ def validate_scenario(data: Any, source: str) -> Scenario:
     except ValidationError as exc:
         where, msg = _describe(exc.errors()[0])
         raise InputError(f"{source}: {where}: {msg}") from None
-    problems = _check(scenario)
+    problems = _check(scenario, truncate)
     if problems:
         raise InputError(f"{source}: {problems[0][0]}: {problems[0][1]}")
     if scenario.duration is None:  # steps: the staircase sets the length

@@ -1,0 +1,92 @@
+"""Tiny test servers on 127.0.0.1 for the load-generation tests (threads in this process)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from runhelpers import NOMINAL_CYCLE_US, STALL_AT_S, STALL_S
+
+
+@dataclass
+class LocalServer:
+    url: str
+    requests: Callable[[], int]
+
+
+def _serve(handler: type[BaseHTTPRequestHandler]) -> Iterator[ThreadingHTTPServer]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, as the generator's pooled connections expect
+
+    def log_message(self, *args) -> None:
+        pass
+
+    def answer(self, headers: dict[str, str] | None = None) -> None:
+        body = b'{"ok":true}'
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(body)
+
+
+@pytest.fixture
+def exact_server() -> Iterator[LocalServer]:
+    """Serves ``GET /exact`` taking the next service time of NOMINAL_CYCLE_US, and names it in
+    ``X-Nominal-Us`` (the time it meant to take, not what the sleep and the socket added)."""
+    lock = threading.Lock()
+    count = [0]
+
+    class Handler(_Handler):
+        def do_GET(self) -> None:
+            with lock:
+                nominal = NOMINAL_CYCLE_US[count[0] % len(NOMINAL_CYCLE_US)]
+                count[0] += 1
+            time.sleep(nominal / 1e6)
+            self.answer({"X-Nominal-Us": str(nominal)})
+
+    for server in _serve(Handler):
+        yield LocalServer(f"http://127.0.0.1:{server.server_port}", lambda: count[0])
+
+
+@pytest.fixture
+def stall_server() -> Iterator[LocalServer]:
+    """Answers at once, except from STALL_AT_S after its first request for STALL_S: every
+    request that arrives or waits in that second is answered when it ends (a GC pause, a
+    failover)."""
+    lock = threading.Lock()
+    first: list[float] = []
+    count = [0]
+
+    class Handler(_Handler):
+        def do_GET(self) -> None:
+            with lock:
+                now = time.monotonic()
+                if not first:
+                    first.append(now)
+                count[0] += 1
+            stall_from = first[0] + STALL_AT_S
+            stall_until = stall_from + STALL_S
+            if stall_from <= now < stall_until:
+                time.sleep(stall_until - now)
+            self.answer()
+
+    for server in _serve(Handler):
+        yield LocalServer(f"http://127.0.0.1:{server.server_port}", lambda: count[0])

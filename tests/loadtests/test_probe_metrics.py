@@ -1,0 +1,43 @@
+"""The SUT probe: the API's Prometheus text becomes a sut.jsonl row; hit ratios come from deltas."""
+
+from __future__ import annotations
+
+from loadtests.probe import Probe, hit_ratio, parse_metrics
+
+TEXT = """\
+# TYPE taskapi_cache_requests_total counter
+taskapi_cache_requests_total{cache="task_list",method="GET",route="/tasks",result="hit"} 90.0
+taskapi_cache_requests_total{cache="task_list",method="GET",route="/tasks",result="miss"} 10.0
+taskapi_cache_requests_total{cache="task",method="GET",route="/tasks/{id}",result="bypass"} 5.0
+# TYPE taskapi_rate_limited_total counter
+taskapi_rate_limited_total{scope="user"} 3.0
+taskapi_rate_limited_total{scope="ip"} 1.0
+# TYPE taskapi_circuit_breaker_state gauge
+taskapi_circuit_breaker_state{breaker="cache"} 2.0
+# TYPE taskapi_store_operation_duration_seconds histogram
+taskapi_store_operation_duration_seconds_bucket{operation="get_task",le="0.001"} 4.0
+taskapi_store_operation_duration_seconds_bucket{operation="get_task",le="+Inf"} 5.0
+taskapi_store_operation_duration_seconds_count{operation="get_task"} 5.0
+taskapi_store_operation_duration_seconds_sum{operation="get_task"} 0.012
+"""
+
+
+def test_metrics_text_becomes_a_sample_keyed_by_endpoint_and_cache():
+    s = parse_metrics(TEXT, t=1.0)
+    assert s.cache == {"GET /tasks": {"hit": 90, "miss": 10}, "GET /tasks/{id}": {"bypass": 5}}
+    assert s.caches["task_list"] == {"hit": 90, "miss": 10}
+    assert s.rate_limited == 4 and s.breakers == {"cache": 2}
+    assert s.store_ops == {"get_task": {"count": 5, "sum_s": 0.012}}
+
+
+def test_hit_ratio_is_over_the_counters_deltas_with_bypasses_as_misses():
+    first = parse_metrics(TEXT, t=1.0)
+    text = TEXT.replace('result="hit"} 90.0', 'result="hit"} 180.0')
+    later = parse_metrics(text.replace('result="bypass"} 5.0', 'result="bypass"} 15.0'), t=2.0)
+    assert hit_ratio(first, later) == 90 / (90 + 10)  # 90 more hits, 10 more bypasses
+    assert hit_ratio(first, first) is None
+
+
+def test_an_unreachable_sut_is_a_failed_sample_not_an_exception():
+    sample = Probe("http://127.0.0.1:9", timeout=1).sample()
+    assert sample.ok is False and "127.0.0.1:9" in sample.error

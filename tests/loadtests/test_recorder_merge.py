@@ -1,0 +1,97 @@
+"""Recording and merging: what workers record, merged by adding, equals one histogram of it all."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from loadgate.runformat import INTERVAL_S, interval_start, new_histogram
+from loadtests.recorder import Collector, Recorder
+
+T0 = 1_800_000_000.0  # an interval boundary
+
+
+def _samples(n: int, seed: int = 1) -> list[tuple[str, float, int, bool]]:
+    rng = random.Random(seed)
+    endpoints = ["GET /tasks", "GET /tasks/{id}", "POST /tasks"]
+    return [(rng.choice(endpoints), T0 + rng.uniform(0, 30), int(rng.lognormvariate(8, 1.2)) + 1,
+             rng.random() < 0.02) for _ in range(n)]
+
+
+def _same(a, b) -> bool:
+    return a.get_total_count() == b.get_total_count() and all(
+        a.get_count_at_index(i) == b.get_count_at_index(i) for i in range(a.counts_len))
+
+
+def test_two_workers_merged_equal_one_histogram_of_all_samples():
+    samples = _samples(20_000)
+    workers = [Recorder(), Recorder()]
+    collector = Collector()
+    for i, (endpoint, start, us, failed) in enumerate(samples):
+        workers[i % 2].record(endpoint, start, us, failed)
+        if i % 3_000 == 0:  # ships at its own pace, several times, like report_to_master every 3 s
+            collector.absorb(workers[i % 2].drain())
+    for worker in workers:
+        collector.absorb(worker.drain())
+
+    merged = collector.per_endpoint()
+    for endpoint in {s[0] for s in samples}:
+        alone = new_histogram()
+        for ep, _, us, _ in samples:
+            if ep == endpoint:
+                alone.record_value(us)
+        assert _same(merged[endpoint], alone), endpoint
+        for q in (50, 90, 95, 99, 99.9, 100):
+            assert merged[endpoint].get_value_at_percentile(q) == alone.get_value_at_percentile(q)
+    assert collector.totals() == (len(samples), sum(s[3] for s in samples))
+
+
+def test_intervals_are_epoch_aligned_so_every_process_agrees():
+    a, b = Recorder(), Recorder()
+    a.record("GET /tasks", T0 + 4.9, 1000, False)
+    b.record("GET /tasks", T0 + 5.1, 1000, False)
+    collector = Collector()
+    collector.absorb(a.drain())
+    collector.absorb(b.drain())
+    assert collector.interval_starts() == [T0, T0 + INTERVAL_S]
+    assert [interval_start(T0 + 4.9), interval_start(T0 + 5.1)] == [T0, T0 + INTERVAL_S]
+    assert collector.requests_in(T0) == {"GET /tasks": 1}
+
+
+def test_a_late_shipment_to_an_old_compacted_interval_is_still_added_exactly():
+    collector = Collector(keep_live_s=0)
+    rec = Recorder()
+    rec.record("GET /tasks", T0 + 1, 1500, False)
+    collector.absorb(rec.drain())
+    collector.compact(now=T0 + 100)
+    assert collector.raw[(T0, "GET /tasks")].hist is None  # kept encoded, not 190 KB of counts
+    rec.record("GET /tasks", T0 + 2, 2500, True)
+    collector.absorb(rec.drain())
+    (interval,) = collector.intervals()
+    assert interval.histogram.get_total_count() == 2
+    assert interval.histogram.get_max_value() == pytest.approx(2500, rel=1e-3)
+    assert collector.failures_in(T0) == {"GET /tasks": 1}
+
+
+def test_open_model_corrected_latency_runs_from_the_intended_start():
+    rec = Recorder()
+    rec.record("GET /", start=T0 + 1.0, latency_us=2_000, failed=False, intended=T0 + 0.5)
+    collector = Collector()
+    collector.absorb(rec.drain())
+    raw, corrected = collector.per_endpoint()["GET /"], collector.per_endpoint(corrected=True)["GET /"]
+    assert raw.get_max_value() == pytest.approx(2_000, rel=1e-3)
+    assert corrected.get_max_value() == pytest.approx(502_000, rel=1e-3)
+
+
+def test_closed_model_corrected_histogram_back_fills_the_requests_a_stall_swallowed():
+    rec = Recorder(expected_interval_us=100_000)  # a user sends every 100 ms
+    for i in range(99):
+        rec.record("GET /", T0 + i * 0.1, 1_000, False)
+    rec.record("GET /", T0 + 10, 1_000_000, False)  # one request stalled for 1 s
+    collector = Collector()
+    collector.absorb(rec.drain())
+    raw, corrected = collector.per_endpoint()["GET /"], collector.per_endpoint(corrected=True)["GET /"]
+    assert raw.get_total_count() == 100 and raw.get_value_at_percentile(99) < 2_000  # the stall hides
+    assert corrected.get_total_count() == 109  # 900, 800, ... 100 ms added: those requests waited
+    assert corrected.get_value_at_percentile(95) >= 500_000
