@@ -79,7 +79,8 @@ def resolve_scenario(name: str, root: Path = ROOT) -> tuple[str, Path | None]:
     """The scenario's file name in the ConfigMap, and its path if it must be added there.
 
     ``smoke``, ``smoke.yaml`` and ``scenarios/smoke.yaml`` name a file of ``scenarios/``; a path
-    to a YAML file elsewhere ships that file too, under its own name.
+    to a YAML file elsewhere ships that file too, under its own name (and ``slo/`` beside it,
+    see ``resolve_slo``).
     """
     scenarios = scenario_files(root)[0]
     path = Path(name)
@@ -95,6 +96,21 @@ def resolve_scenario(name: str, root: Path = ROOT) -> tuple[str, Path | None]:
         have = ", ".join(p.stem for p in scenarios) or "none"
         raise SwarmError(f"scenario {name!r} is not in scenarios/ (have: {have}) nor a file")
     return wanted, None
+
+
+def resolve_slo(scenario_name: str, extra: Path | None, root: Path = ROOT) -> Path | None:
+    """The SLO the master judges the run by: ``slo/<scenario file name>`` beside the scenario.
+    Its path if it must be added to the ConfigMap; SwarmError if there is none, since the
+    master's exit code is meant to be the verdict."""
+    if extra is not None and (extra.parent / "slo" / extra.name).is_file():
+        path = extra.parent / "slo" / extra.name
+        if path.name in {p.name for p in scenario_files(root)[1]}:
+            raise SwarmError(f"{path}: scenarios/slo/ already has a {path.name}; rename the scenario")
+        return path
+    if (root / "scenarios" / "slo" / scenario_name).is_file():
+        return None
+    where = (extra.parent if extra else root / "scenarios") / "slo" / scenario_name
+    raise SwarmError(f"no SLO for {scenario_name}: the master's exit code is the verdict, so add {where}")
 
 
 def kubectl() -> str:
@@ -127,9 +143,11 @@ def render(scenario: str, overlay: str = "smoke", workers: int | None = None, ro
     if workers is not None and workers < 1:
         raise SwarmError(f"--workers must be at least 1, not {workers}")
     scenario_name, extra = resolve_scenario(scenario, root)
+    extra_slo = resolve_slo(scenario_name, extra, root)
     scenarios, slos = scenario_files(root)
     scenarios += [extra] if extra else []
-    literals = [f"SCENARIO={scenario_name}"]
+    slos += [extra_slo] if extra_slo else []
+    literals = [f"SCENARIO={scenario_name}", f"SLO={scenario_name}"]
     if workers is not None:
         literals.append(f"EXPECT_WORKERS={workers}")
     with tempfile.TemporaryDirectory(prefix="loadgate-swarm-") as tmp:

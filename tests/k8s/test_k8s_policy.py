@@ -303,10 +303,18 @@ def test_the_master_job_reports_its_verdict_once(overlay):
     assert job["spec"]["template"]["spec"]["restartPolicy"] == "Never"
     master = container(objects, "Job", "locust-master", "master")
     assert master["args"][:2] == ["master", "/scenarios/$(SCENARIO)"]
+    assert master["args"][master["args"].index("--slo") + 1] == "/scenarios/slo/$(SLO)"
     runs = next(v for v in job["spec"]["template"]["spec"]["volumes"] if v["name"] == "runs")
     assert runs["persistentVolumeClaim"]["claimName"] == "loadgate-runs"
     ports = {p["port"] for p in find(objects, "Service", "locust-master")["spec"]["ports"]}
     assert ports == {5557, 8089}
+
+
+def test_the_overlay_scenario_and_its_slo_ship_in_the_configmaps(overlay):
+    name, objects = overlay
+    run = find(objects, "ConfigMap", "loadgate-run")["data"]
+    assert run["SCENARIO"] in find(objects, "ConfigMap", "loadgate-scenarios").get("data", {}), name
+    assert run["SLO"] in find(objects, "ConfigMap", "loadgate-slo").get("data", {}), name
 
 
 def test_the_api_autoscales_on_cpu(overlay):

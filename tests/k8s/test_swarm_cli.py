@@ -31,6 +31,8 @@ def scenario(tmp_path) -> str:
     """A scenario file outside scenarios/: render ships it too, so these tests need none of ours."""
     path = tmp_path / "probe-scenario.yaml"
     path.write_text("name: probe\n")
+    (tmp_path / "slo").mkdir()
+    (tmp_path / "slo/probe-scenario.yaml").write_text("p95_ms: 500\n")
     return str(path)
 
 
@@ -44,7 +46,7 @@ def test_render_sets_the_scenario_and_patches_the_worker_count(tmp_path):
     objects = swarm.load_objects(swarm.render("probe", overlay="1k", workers=7, root=root))
     assert find(objects, "Deployment", "locust-worker")["spec"]["replicas"] == 7
     run = find(objects, "ConfigMap", "loadgate-run")["data"]
-    assert (run["EXPECT_WORKERS"], run["SCENARIO"]) == ("7", "probe.yaml")
+    assert (run["EXPECT_WORKERS"], run["SCENARIO"], run["SLO"]) == ("7", "probe.yaml", "probe.yaml")
     assert find(objects, "ConfigMap", "loadgate-scenarios")["data"]["probe.yaml"] == "name: probe\n"
     assert find(objects, "ConfigMap", "loadgate-slo")["data"]["probe.yaml"] == "p99_ms: 500\n"
     # Everything else is the overlay's.
@@ -55,6 +57,7 @@ def test_render_sets_the_scenario_and_patches_the_worker_count(tmp_path):
 def test_render_keeps_the_overlay_worker_count_unless_asked(tmp_path):
     root = render_tree(tmp_path)
     (root / "scenarios/probe.yaml").write_text("name: probe\n")
+    (root / "scenarios/slo/probe.yaml").write_text("p95_ms: 500\n")
     objects = swarm.load_objects(swarm.render("probe", overlay="10k", root=root))
     plain = swarm.load_objects(swarm.kustomize(root / "k8s/overlays/10k"))
     planned = find(plain, "Deployment", "locust-worker")["spec"]["replicas"]
@@ -68,6 +71,15 @@ def test_loadgate_swarm_render_prints_manifests_for_a_scenario_file(scenario):
     assert find(objects, "Deployment", "locust-worker")["spec"]["replicas"] == 2
     assert find(objects, "ConfigMap", "loadgate-run")["data"]["SCENARIO"] == "probe-scenario.yaml"
     assert find(objects, "ConfigMap", "loadgate-scenarios")["data"]["probe-scenario.yaml"] == "name: probe\n"
+    assert find(objects, "ConfigMap", "loadgate-slo")["data"]["probe-scenario.yaml"] == "p95_ms: 500\n"
+
+
+def test_render_refuses_a_scenario_without_an_slo(tmp_path):
+    # The master's exit code is the verdict: without an SLO there would be none.
+    (tmp_path / "lonely.yaml").write_text("name: lonely\n")
+    proc = loadgate("swarm", "render", str(tmp_path / "lonely.yaml"))
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1 and "no SLO for lonely.yaml" in proc.stderr
 
 
 @pytest.mark.parametrize(("args", "words"), [
