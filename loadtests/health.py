@@ -1,9 +1,10 @@
 """Generator health: is this load-generator process measuring the API, or itself?
 
-A greenlet per Locust process samples, about once a second, its CPU (psutil), its resident
-memory, and the gevent hub's loop lag: how late a short sleep wakes up. A busy loop delays every
-response callback, so its lag is added to the latencies we record; ``reports.summary`` turns these
-samples into the run's validity.
+A greenlet per Locust process samples, once a second, its CPU (psutil), its resident memory, and
+the gevent hub's loop lag: how late the one-second sleep between samples wakes up. A busy loop (or
+a starved process) delays every response callback by as much, so the lag is added to the latencies
+we record. Each sample is one timer at an arbitrary moment, so the samples' p99 estimates the p99
+of the lag a response meets; ``reports.summary`` turns these samples into the run's validity.
 
     >>> monitor = HealthMonitor("local", users=lambda: runner.user_count)
     >>> gevent.spawn(monitor.run, sink=samples.append)   # one GeneratorSample per second
@@ -19,13 +20,12 @@ import psutil
 
 from loadgate.runformat import GeneratorSample
 
-TICK_S = 0.05
-"""The lag probe's sleep; lag is how much later than this the loop wakes us."""
 SAMPLE_S = 1.0
+"""Seconds between samples; the lag is how much later than this the loop wakes us."""
 
 
 class HealthMonitor:
-    """Samples CPU, RSS and loop lag of this process; the lag is the worst tick of each second."""
+    """Samples CPU, RSS and loop lag of this process."""
 
     def __init__(self, process: str, users: Callable[[], int] = lambda: 0):
         self.process = process
@@ -34,18 +34,15 @@ class HealthMonitor:
         self._proc.cpu_percent(None)  # the first call only starts psutil's measurement
 
     def sample_window(self, seconds: float = SAMPLE_S) -> GeneratorSample:
-        """Sleep in short ticks for ``seconds`` and return one sample of the window."""
-        worst = 0.0
-        end = time.perf_counter() + seconds
-        while time.perf_counter() < end:
-            before = time.perf_counter()
-            gevent.sleep(TICK_S)
-            worst = max(worst, time.perf_counter() - before - TICK_S)
+        """Sleep ``seconds`` and return one sample: CPU over the window, the wake-up's lateness."""
+        before = time.perf_counter()
+        gevent.sleep(seconds)
+        lag = time.perf_counter() - before - seconds
         return GeneratorSample(
             t=time.time(),
             process=self.process,
             cpu_percent=self._proc.cpu_percent(None),
-            loop_lag_ms=max(worst, 0.0) * 1000.0,
+            loop_lag_ms=max(lag, 0.0) * 1000.0,
             rss_bytes=self._proc.memory_info().rss,
             users=self.users(),
         )

@@ -80,6 +80,11 @@ PACKAGES = ("loadgate", "locust", "gevent", "geventhttpclient", "hdrhistogram", 
 STOPPED_STATES = (STATE_STOPPING, STATE_STOPPED, STATE_CLEANUP)
 
 
+def make_console() -> Console:
+    """rich, at the terminal's width; 120 columns in logs, so the end-of-run table fits."""
+    return Console() if sys.stdout.isatty() else Console(width=120)
+
+
 def load_user_class(path: str) -> type[LoadgateUser]:
     """The user class ``module:Class`` a scenario names (InputError if it cannot be used)."""
     module_name, _, class_name = path.partition(":")
@@ -202,7 +207,7 @@ class RunOptions:
     web_host: str = "127.0.0.1"
     web_port: int | None = None
     slo_file: Path | None = None
-    console: Console = field(default_factory=Console)
+    console: Console = field(default_factory=lambda: make_console())
 
 
 @dataclass
@@ -315,6 +320,8 @@ class Session:
         self.users_by_interval: dict[float, int] = {}
         self.final_reports: dict[str, tuple[float, str]] = {}
         self.set_up: set[str] = set()
+        self.measuring_since: float | None = None
+        self.stopped_at: float | None = None
         self.worker_procs: list[subprocess.Popen] = []
         self.worker_logdir: Path | None = None
         self.target: Target | None = None
@@ -439,8 +446,14 @@ class Session:
             return
         self.collector.absorb(payload["rec"])
         for row in payload.get("health", ()):
-            self.writer.append(rf.GENERATOR, rf.GeneratorSample.model_validate(row))
+            self._health(rf.GeneratorSample.model_validate(row))
         self.final_reports[client_id] = (time.time(), payload.get("state", ""))
+
+    def _health(self, row: rf.GeneratorSample) -> None:
+        # Only samples of the measured window: stopping the users (killing greenlets, the last
+        # shipment) lags the loop, but no request is measured then.
+        if self.measuring_since is not None and self.measuring_since <= row.t <= (self.stopped_at or row.t):
+            self.writer.append(rf.GENERATOR, row)
 
     def _tick(self, runner, status: StatusLine, probe: Probe) -> None:
         while True:
@@ -482,7 +495,7 @@ class Session:
         csv_out = LocustCsv(env, self.writer.file(rf.LOCUST_DIR))
         probe = Probe(meta.target)
         self.writer.append(rf.SUT, probe.sample())  # the baseline the run's counter deltas start from
-        self.started_at = meta.started_at = time.time()
+        self.started_at = self.measuring_since = meta.started_at = time.time()
         meta.workers = getattr(runner, "worker_count", 0)
         self.writer.write_meta(meta)
         runner.start_shape()
@@ -490,7 +503,7 @@ class Session:
             self.greenlets += [
                 gevent.spawn(self._tick, runner, status, probe),
                 gevent.spawn(self._probe_loop, probe),
-                gevent.spawn(monitor.run, lambda row: self.writer.append(rf.GENERATOR, row)),
+                gevent.spawn(monitor.run, self._health),
             ]
             end = self.started_at + (s.duration or 0)
             while not self.interrupts() and time.time() < end:
@@ -498,10 +511,10 @@ class Session:
                     self.interrupts.reason = "the test stopped early (all workers lost?)"
                     break
                 self.interrupts.event.wait(timeout=min(0.5, max(0.0, end - time.time())))
-            meta.ended_at = stopped_at = time.time()
+            meta.ended_at = self.stopped_at = time.time()
             runner.stop()
             if self.distributed:
-                self._await_final_reports(stopped_at)
+                self._await_final_reports(self.stopped_at)
             gevent.killall(self.greenlets, block=True)
             self.greenlets = []
         if self.generator is not None:
@@ -547,7 +560,7 @@ class Session:
         self.console.print(summary_table(summary))
         for reason in summary.validity.reasons:
             self.console.print(f"[yellow]not valid[/]: {reason}", highlight=False)
-        self.console.print(f"run directory: {path}", highlight=False)
+        self.console.print(f"run directory: {path}", highlight=False, soft_wrap=True)
         return RunResult(path, summary, meta.interrupted, self.opts.slo_file)
 
 

@@ -145,11 +145,9 @@ def ui(scenario: ScenarioArg, target: Target = None,
     try:
         loaded, _ = _load(scenario, target, duration, users)
         _logging()
-        from rich.console import Console
+        from loadtests.runner import make_console, run_ui
 
-        from loadtests.runner import run_ui
-
-        run_ui(loaded, web_port, Console())
+        run_ui(loaded, web_port, make_console())
     except InputError as exc:
         raise _fail("ui", exc) from None
 
