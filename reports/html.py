@@ -65,7 +65,7 @@ TEMPLATE = r"""<!DOCTYPE html>
 
 <h2>Endpoints</h2>
 <p class="muted">Latency in ms from the merged HDR histograms (µs resolution, 3 significant digits);
-cache hit ratio from the API's own counters.</p>
+cache hit ratio from the API's own counters. {{ samples_note }}</p>
 <table>
 <tr>{% for col in c.endpoint_columns %}<th{% if loop.first %} class="text"{% endif %}>{{ col }}</th>{% endfor %}</tr>
 {% for row in c.endpoints %}
@@ -131,9 +131,10 @@ def data_uri_png(png: bytes) -> str:
 
 def render_html(content) -> str:
     """The report as one HTML string (``content``: a :class:`reports.report.ReportContent`)."""
-    from reports.tables import ms
+    from reports.tables import SAMPLES_NOTE, ms
 
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined,
                              trim_blocks=True, lstrip_blocks=True)
     env.globals["fmt_ms"] = ms
+    env.globals["samples_note"] = SAMPLES_NOTE
     return env.from_string(TEMPLATE).render(c=content)

@@ -7,6 +7,8 @@
 
 from __future__ import annotations
 
+from reports.tables import SAMPLES_NOTE
+
 MAX_CRITERIA_ROWS = 12
 """More criteria than this and only the ones that did not pass are listed."""
 
@@ -31,15 +33,16 @@ def render_markdown(content) -> str:
     out = [f"### loadgate · {run.meta.scenario_name} · {run.name}{verdict}", ""]
     summary = run.summary
     facts = dict(content.facts)
-    validity = "valid" if summary.validity.valid else "**INVALID**: " + "; ".join(summary.validity.reasons)
-    out.append(
-        f"commit `{facts.get('commit', '–')}` · {facts.get('duration')} · {facts.get('load model')} · "
-        f"{validity}"
-    )
-    out.append("")
+    line = f"commit `{facts.get('commit', '–')}` · {facts.get('duration')} · {facts.get('load model')}"
+    if summary.validity.valid:
+        line += " · valid run"
+    elif not gate:  # with a gate, its reasons below say it
+        line += " · **INVALID**: " + "; ".join(summary.validity.reasons)
+    out += [line, ""]
     if gate:
-        for reason in gate.reasons:
-            out.append(f"- invalid: {reason}")
+        out += [f"- **invalid**: {reason}" for reason in gate.reasons]
+        if gate.reasons:
+            out.append("")
         rows = content.criteria
         shown = rows if len(rows) <= MAX_CRITERIA_ROWS else [r for r in rows if r["result"] != "pass"]
         if shown:
@@ -50,5 +53,5 @@ def render_markdown(content) -> str:
     elif content.slo_note:
         out += [content.slo_note, ""]
     out += _table(content.endpoint_columns, content.endpoints)
-    out += ["", "Latency in ms (merged HDR histograms). Full report with charts: `report.html`."]
+    out += ["", f"Latency in ms (merged HDR histograms). {SAMPLES_NOTE} Charts: `report.html`."]
     return "\n".join(out) + "\n"

@@ -10,6 +10,9 @@ import datetime as dt
 
 from loadgate.runformat import TOTAL, EndpointSummary, Summary
 from reports.rundata import RunData
+from reports.slo import METRICS
+
+SAMPLES_NOTE = "–: too few samples for that percentile (p95 needs 20, p99 100, p99.9 1,000)."
 
 ENDPOINT_COLUMNS = [
     "endpoint",
@@ -43,6 +46,13 @@ def pct(value: float | None, digits: int = 1) -> str:
     return "–" if value is None else f"{value * 100:.{digits}f}%"
 
 
+def _percentile(s: EndpointSummary, metric: str) -> str:
+    """A percentile, or ``–`` when too few samples back it (p99 needs 100, p99.9 1,000)."""
+    if s.count < METRICS[metric].min_samples:
+        return "–"
+    return ms(getattr(s, metric))
+
+
 def _row(name: str, s: EndpointSummary) -> dict[str, str]:
     return {
         "endpoint": name,
@@ -50,10 +60,10 @@ def _row(name: str, s: EndpointSummary) -> dict[str, str]:
         "failures": f"{s.failures:,}",
         "error %": pct(s.error_rate, 2),
         "rps": f"{s.rps:,.1f}",
-        "p50": ms(s.p50),
-        "p95": ms(s.p95),
-        "p99": ms(s.p99),
-        "p99.9": ms(s.p999),
+        "p50": _percentile(s, "p50"),
+        "p95": _percentile(s, "p95"),
+        "p99": _percentile(s, "p99"),
+        "p99.9": _percentile(s, "p999"),
         "max": ms(s.max),
         "cache hit": pct(s.cache_hit_ratio) if s.cache_hit_ratio is not None else "–",
     }
