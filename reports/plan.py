@@ -158,6 +158,20 @@ def measured_generator(runs: Sequence[RunData]) -> tuple[float, float, str] | No
     return users, rps, how
 
 
+def served_by(runs: Sequence[RunData]) -> int:
+    """API processes that served the runs, as their scenarios recorded it (``api_replicas``, or
+    ``api_workers`` for a local target); 1 when they do not say."""
+    counts = {
+        int(r.meta.scenario.get("api_replicas") or r.meta.scenario.get("api_workers") or 1) for r in runs
+    }
+    if len(counts) > 1:
+        raise InputError(
+            f"plan: the --from runs were served by different API counts ({sorted(counts)}); "
+            "plan from runs of one deployment, or give --run-replicas"
+        )
+    return counts.pop() if counts else 1
+
+
 def measured_replica(
     runs: Sequence[RunData], replicas: int, p95_limit_ms: float | None
 ) -> tuple[float, str] | None:
@@ -183,7 +197,7 @@ def make_plan(
     replica_rps: float | None = None,
     headroom: float | None = None,
     nodes: int | None = None,
-    run_replicas: int = 1,
+    run_replicas: int | None = None,
     p95_limit_ms: float | None = None,
 ) -> Plan:
     """A plan for ``users`` and ``rpm``: given figures first, then measured ones, then defaults."""
@@ -204,6 +218,8 @@ def make_plan(
     sources = {}
     notes = []
     gen = measured_generator(runs) if runs else None
+    if run_replicas is None:
+        run_replicas = served_by(runs)
     rep = measured_replica(runs, run_replicas, p95_limit_ms) if runs else None
     if runs and gen is None:
         notes.append("no generator samples in the runs: worker figures are the defaults")

@@ -106,6 +106,54 @@ def write_run(
     )
 
 
+def write_samples_run(
+    root: Path,
+    run_id: str,
+    samples_us: dict[str, Sequence[int]],
+    *,
+    intervals: int = 12,
+    interval_s: float = rf.INTERVAL_S,
+    users: int = 10,
+    failures: dict[str, int] | None = None,
+    sut: Sequence[rf.SutSample] = (),
+    generator: Sequence[rf.GeneratorSample] = (),
+    interrupted: bool = False,
+    slo_file: str | None = None,
+    scenario_file: str | None = None,
+    workers: int = 0,
+) -> Path:
+    """A run holding exactly the given latencies (µs) per endpoint, spread in order over
+    ``intervals`` intervals, for tests that check figures computed by hand. ``failures`` are
+    counted in the first interval; ``sut`` and ``generator`` samples are written as given."""
+    failures = failures or {}
+    raw, timeline = [], []
+    chunks = {name: np.array_split(np.asarray(values, dtype=np.int64), intervals)
+              for name, values in samples_us.items()}
+    for i in range(intervals):
+        t = START + i * interval_s
+        for name in samples_us:
+            raw.append(rf.IntervalHistogram(name, t, interval_s, histogram_of(chunks[name][i])))
+        timeline.append(rf.TimelineRow(
+            t=t, interval_s=interval_s, users=users,
+            requests={name: len(chunks[name][i]) for name in samples_us},
+            failures=dict(failures) if i == 0 else {}))
+    with rf.RunWriter(Path(root), run_id) as run:
+        rf.write_hlog(run.file(rf.RAW_LOG), raw, base_time=START)
+        for row in timeline:
+            run.append(rf.TIMELINE, row)
+        for s in sut:
+            run.append(rf.SUT, s)
+        for g in generator:
+            run.append(rf.GENERATOR, g)
+        duration = intervals * interval_s
+        run.write_meta(rf.Meta(
+            run_id=run_id, scenario_name="synthetic", slo_file=slo_file, scenario_file=scenario_file,
+            workers=workers, created_at=START, started_at=START, ended_at=START + duration,
+            planned_duration_s=duration * (2 if interrupted else 1), interrupted=interrupted,
+            interrupt_reason="SIGINT" if interrupted else None))
+    return Path(root) / run_id
+
+
 def write_steps_run(
     root: Path,
     run_id: str,
