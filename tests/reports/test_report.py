@@ -1,0 +1,138 @@
+"""The report: valid PNG charts, one self-contained HTML file, a short Markdown, built from the run
+directory alone."""
+
+from __future__ import annotations
+
+import base64
+import io
+import re
+
+import matplotlib.image
+import pytest
+from PIL import Image
+from report_helpers import loadgate, write_slo
+
+from loadgate import runformat as rf
+from reports import charts
+from reports.capacity import analyse
+from reports.report import build_report
+from reports.rundata import RunData
+from reports.synthetic import Endpoint, write_run, write_steps_run
+
+PNG = b"\x89PNG\r\n\x1a\n"
+ENDPOINTS = {
+    "GET /tasks": Endpoint(rps=40, median_ms=15, cache_hit_ratio=0.8),
+    "POST /tasks": Endpoint(rps=10, median_ms=30, error_rate=0.02),
+}
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    return write_run(tmp_path_factory.mktemp("runs"), "r", ENDPOINTS, duration_s=120, seed=7)
+
+
+def _is_png(data: bytes) -> None:
+    assert data[:8] == PNG
+    with Image.open(io.BytesIO(data)) as im:
+        im.verify()
+    assert matplotlib.image.imread(io.BytesIO(data), format="png").shape[2] in (3, 4)
+
+
+@pytest.mark.parametrize(
+    "draw",
+    [
+        charts.latency_over_time,
+        charts.percentile_spectrum,
+        charts.throughput_and_users,
+        charts.errors_over_time,
+        charts.cache_hit_over_time,
+    ],
+)
+def test_each_chart_is_a_readable_png(run_dir, draw):
+    _is_png(draw(RunData.open(run_dir)))
+
+
+def test_the_throughput_against_concurrency_chart_is_a_readable_png(tmp_path):
+    path = write_steps_run(tmp_path, "s", [1, 4, 8, 16, 32], lam=10, alpha=0.05, beta=0.001, step_s=20)
+    result = analyse([RunData.open(path)], p95_limit_ms=500)
+    _is_png(charts.throughput_vs_concurrency(result.steps, result.fit, result.slo_break))
+
+
+def test_charts_of_an_empty_run_still_draw(tmp_path):
+    path = write_run(tmp_path, "empty", {"GET /tasks": Endpoint(rps=0, median_ms=1)}, duration_s=10)
+    run = RunData.open(path)
+    for draw in (charts.latency_over_time, charts.percentile_spectrum, charts.cache_hit_over_time):
+        _is_png(draw(run))
+
+
+def test_the_html_is_one_file_with_embedded_images_and_no_external_references(tmp_path, run_dir):
+    slo = write_slo(tmp_path / "slo.yaml", "endpoints: {Total: {p95: 500, error_rate: 5%}}")
+    html_path, md_path = build_report(run_dir, slo, out_dir=tmp_path / "out")
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["report.html", "report.md"]
+    html = html_path.read_text()
+    images = re.findall(r'<img [^>]*src="data:image/png;base64,([A-Za-z0-9+/=]+)"', html)
+    assert len(images) == 5
+    for payload in images:
+        _is_png(base64.b64decode(payload))
+    assert not re.search(r'(src|href)="(?!data:)', html)  # nothing loaded from elsewhere
+    assert "<link" not in html and "<script" not in html and "@import" not in html
+    for section in ("Verdict", "Run", "Endpoints", "Charts", "The API's own metrics"):
+        assert f"<h2>{section}</h2>" in html
+    assert '<span class="verdict GO">GO</span>' in html
+
+
+def test_the_tables_hold_the_runs_figures(tmp_path, run_dir):
+    build_report(run_dir, out_dir=tmp_path)
+    summary = RunData.open(run_dir).summary
+    md = (tmp_path / "report.md").read_text()
+    total = summary.total
+    assert f"| Total | {total.count:,} | {total.failures:,} |" in md
+    get = summary.endpoints["GET /tasks"]
+    assert f"| {get.cache_hit_ratio * 100:.1f}% |" in md
+    assert "No SLO" in md  # no verdict without one
+    html = (tmp_path / "report.html").read_text()
+    assert f"<td>{total.count:,}</td>" in html
+    assert "<td>requests refused with 429</td>" in html and "<td>find_one</td>" in html  # the SUT's view
+
+
+def test_markdown_is_short_and_leads_with_the_verdict(tmp_path, run_dir):
+    slo = write_slo(tmp_path / "slo.yaml", "endpoints: {Total: {p95: 1}}")  # 1 ms: NO-GO
+    _, md_path = build_report(run_dir, slo, out_dir=tmp_path)
+    md = md_path.read_text()
+    assert md.splitlines()[0] == "### loadgate · synthetic · r: **NO-GO**"
+    assert "| Total p95 |" in md and "| fail |" in md
+    assert len(md) < 4000  # fits a pull-request comment
+
+
+def test_a_missing_summary_is_rebuilt_from_the_logs(tmp_path):
+    path = write_run(tmp_path, "r", ENDPOINTS, duration_s=30, seed=1)
+    assert not (path / rf.SUMMARY).exists()
+    build_report(path)
+    rebuilt = rf.RunDir.open(path).summary()
+    assert rebuilt.total.count == sum(
+        rf.RunDir.open(path).timeline()[i].requests["GET /tasks"]
+        + rf.RunDir.open(path).timeline()[i].requests["POST /tasks"]
+        for i in range(6)
+    )
+    assert (path / "report.html").exists() and (path / "report.md").exists()
+
+
+def test_report_command_writes_into_the_run_directory(tmp_path):
+    path = write_run(tmp_path, "r", ENDPOINTS, duration_s=30, seed=2)
+    proc = loadgate("report", path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == [str(path / "report.html"), str(path / "report.md")]
+
+
+def test_a_bad_slo_leaves_the_previous_report_as_it_was(tmp_path):
+    path = write_run(tmp_path, "r", ENDPOINTS, duration_s=30, seed=3)
+    build_report(path)
+    before = (path / "report.html").read_bytes()
+    bad = write_slo(tmp_path / "bad.yaml", "endpoints: {Total: {p95: fast}}")
+    proc = loadgate("report", path, "--slo", bad)
+    assert proc.returncode == 2
+    assert (
+        proc.stderr == f"loadgate: {bad}: endpoints.'Total'.p95: 'fast' is not a limit (expected e.g. 250, "
+        "'<= 250ms', '<= +10%')\n"
+    )
+    assert (path / "report.html").read_bytes() == before
