@@ -140,6 +140,7 @@ class Generator:
               worker_index: int = 0, worker_count: int = 1, ready: bool = True) -> None:
         """(Re)configure users for ``scenario`` and the seeded accounts, before they spawn."""
         self.scenario = scenario
+        self.worker_count = worker_count
         closed = scenario.model == "closed"
         self.recorder.expected_interval_us = int(scenario.expected_interval_s * 1e6) if closed else 0
         self.arrivals = None if closed else Arrivals(self.rate)
@@ -150,9 +151,16 @@ class Generator:
         return self.env.runner.user_count if self.env.runner is not None else 0
 
     def rate(self, t: float) -> float:
-        """This process's share of the open model's arrivals: its share of the users."""
-        share = min(1.0, self.users() / self.scenario.users)
-        return rate_at(self.scenario, t) * share
+        """This process's share of the open model's arrivals.
+
+        Locust spreads the users evenly over the workers, so each worker that has users issues
+        an equal share, from the start: arrivals do not wait for the users to spawn (tickets
+        queue, and their wait counts).
+        """
+        runner = self.env.runner
+        if runner is None or runner.target_user_count <= 0:
+            return 0.0
+        return rate_at(self.scenario, t) / max(1, min(self.worker_count, self.scenario.users))
 
     def on_request(self, request_type, name, response_time, exception=None, context=None, start_time=None,
                    **_kwargs) -> None:
