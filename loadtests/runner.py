@@ -401,6 +401,7 @@ class Session:
             self.runner = env.create_local_runner()
             monitor = self.generator.monitor
         if opts.web_port:
+            _hide_our_arguments_from_locust()
             env.create_web_ui(host=opts.web_host, port=opts.web_port)
             self.console.print(f"Locust web UI: http://{opts.web_host}:{opts.web_port}", highlight=False)
         if not self.interrupts():
@@ -572,6 +573,12 @@ class Session:
         return RunResult(path, summary, meta.interrupted, self.opts.slo_file)
 
 
+def _hide_our_arguments_from_locust() -> None:
+    # Locust's web UI parses sys.argv with Locust's own parser to list extra options, and exits
+    # on ours (--web-port, --duration): our command line has been parsed, so show it none.
+    del sys.argv[1:]
+
+
 def run_scenario(opts: RunOptions) -> RunResult:
     """Run a scenario locally or as a master and write its run directory."""
     return Session(opts).execute()
@@ -628,6 +635,7 @@ def run_ui(scenario: Scenario, web_port: int, console: Console, web_host: str = 
         generator = Generator(env, scenario, user_class, "local", record=False)
         generator.apply(scenario, accounts, scenario.seed.password)
         runner = env.create_local_runner()
+        _hide_our_arguments_from_locust()
         web = env.create_web_ui(host=web_host, port=web_port)
         console.print(f"Locust web UI: http://{web_host}:{web_port}  (target {target.url}; Ctrl-C to quit)",
                       highlight=False)
