@@ -117,11 +117,16 @@ class Ramp(_Strict):
 
 
 class Steps(_Strict):
-    """A staircase for capacity curves: each level held for ``step`` seconds."""
+    """A staircase for capacity curves: each level held for ``step`` seconds.
+
+    ``ramp`` seconds at the start of each step move linearly from the previous level, so new
+    users (and their sign-ins) arrive spread out rather than in one burst.
+    """
 
     kind: Literal["steps"]
     levels: list[Fraction] = Field(min_length=1)
     step: Seconds = Field(gt=0)
+    ramp: Seconds = 0.0
 
 
 class Spike(_Strict):
@@ -272,6 +277,8 @@ def _check(s: Scenario, truncate: bool = False) -> list[tuple[str, str]]:
         if s.duration + 1e-9 < need:
             problems.append(("duration", f"{s.duration:g}s is shorter than the {len(s.shape.levels)} "
                                          f"steps of {s.shape.step:g}s ({need:g}s)"))
+    if isinstance(s.shape, Steps) and s.shape.ramp >= s.shape.step:
+        problems.append(("shape.ramp", f"{s.shape.ramp:g}s leaves nothing of each {s.shape.step:g}s step"))
     if isinstance(s.shape, Spike) and s.duration is not None and s.shape.at >= s.duration:
         problems.append(("shape.at", f"{s.shape.at:g}s is not before the end of the run ({s.duration:g}s)"))
     return problems

@@ -41,8 +41,9 @@ def level_at(shape, t: float, duration: float) -> float | None:
             return _ramp(t, ramp_up, 0.0, 1.0)
         case Ramp(start=start, end=end, over=over):
             return _ramp(t, duration if over is None else over, start, end)
-        case Steps(levels=levels, step=step):
-            return levels[min(int(t // step), len(levels) - 1)]
+        case Steps(levels=levels, step=step, ramp=ramp):
+            i = min(int(t // step), len(levels) - 1)
+            return _ramp(t - i * step, ramp, levels[i - 1] if i else 0.0, levels[i])
         case Spike(base=base, at=at, hold=hold, ramp_up=ramp_up):
             return 1.0 if at <= t < at + hold else _ramp(t, ramp_up, 0.0, base)
         case Soak(level=level, ramp_up=ramp_up):

@@ -36,10 +36,11 @@ def test_the_sized_scenarios_make_the_planned_request_rate(name, users, per_minu
     assert scenario.planned_rps * 60 == pytest.approx(per_minute, rel=1e-9)
 
 
-def test_capacity_steps_is_an_open_staircase():
+def test_capacity_steps_is_a_staircase_of_users():
     scenario = load_scenario(ROOT / "scenarios/capacity-steps.yaml")
-    assert scenario.model == "open" and scenario.shape.kind == "steps"
+    assert scenario.model == "closed" and scenario.shape.kind == "steps"
     assert scenario.duration == len(scenario.shape.levels) * scenario.shape.step
+    assert scenario.shape.levels == sorted(scenario.shape.levels)
 
 
 GOOD = {"users": 5, "duration": "10s"}
@@ -99,8 +100,9 @@ def test_durations_read_as_people_write_them():
         parse_seconds(True)
 
 
-def test_overrides_are_validated_and_scale_an_open_rate():
-    scenario = load_scenario(ROOT / "scenarios/capacity-steps.yaml")
+def test_overrides_are_validated_and_scale_an_open_rate(tmp_path):
+    steps = {"kind": "steps", "levels": [0.5, 1], "step": 60}
+    scenario = load_scenario(write_scenario(tmp_path, model="open", rate=40, users=100, shape=steps))
     half = scenario.with_overrides(users=scenario.users // 2, duration=60)
     assert half.rate == pytest.approx(scenario.rate / 2) and half.duration == 60
     with pytest.raises(InputError, match="users"):

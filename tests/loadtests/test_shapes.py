@@ -27,6 +27,11 @@ def test_steps_hold_each_level_for_one_step():
     assert [level_at(shape, t, 180) for t in (0, 59.9, 60, 125, 179)] == [0.25, 0.25, 0.5, 1.0, 1.0]
 
 
+def test_steps_can_ramp_into_each_level():
+    shape = Steps(kind="steps", levels=[0.5, 1.0], step=60, ramp=10)
+    assert [level_at(shape, t, 120) for t in (0, 5, 10, 65, 70)] == [0, 0.25, 0.5, 0.75, 1.0]
+
+
 def test_spike_jumps_to_the_peak_for_its_hold_and_returns_to_base():
     shape = Spike(kind="spike", base=0.2, at=30, hold=10)
     assert [level_at(shape, t, 60) for t in (0, 29.9, 30, 39.9, 40, 59)] == [0.2, 0.2, 1, 1, 0.2, 0.2]
