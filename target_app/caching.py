@@ -5,8 +5,8 @@ Keys (all under ``ta:``), per user ``u``:
 - ``ta:v:{u}``: the user's version, bumped on every write of theirs;
 - ``ta:u:{u}``: the profile (24 h), deleted when it changes;
 - ``ta:t:{u}:{task}``: one task (1 h), deleted when it changes or goes;
-- ``ta:l:{u}:{query}:{version}``: one page of a list query (1 h), stale after any write;
-- ``ta:a:{u}:{version}``: analytics (briefly), stale after any write.
+- ``ta:l:{u}:{query}``: one page of a list query (1 h), stale after any write (versioned);
+- ``ta:a:{u}``: analytics (briefly), stale after any write (versioned).
 
 Redis trouble never fails a request: lookups are counted as ``error`` and then, with the breaker
 open, as ``bypass``, and the store answers. A write whose invalidation could not reach the cache
@@ -16,6 +16,7 @@ have been replayed, so it cannot serve what was changed while it was unreachable
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 from target_app import metrics
@@ -42,12 +43,17 @@ def task_key(user_id: str, task_id: str) -> str:
 
 
 def list_key(user_id: str, query: str) -> str:
-    """The key (before its version) of one cached page of a list query."""
+    """The key of one cached page of a list query."""
     return f"ta:l:{user_id}:{query}"
 
 
+def list_key_for_query(user_id: str, query_string: bytes) -> str:
+    """The key of the page a raw query string asks for (its digest: spellings differ, keys too)."""
+    return list_key(user_id, hashlib.blake2b(query_string, digest_size=12).hexdigest())
+
+
 def analytics_key(user_id: str) -> str:
-    """The key (before its version) of a user's cached analytics."""
+    """The key of a user's cached analytics."""
     return f"ta:a:{user_id}"
 
 
@@ -84,7 +90,7 @@ class GuardedCache:
             return Lookup(None, vkey, key, None)
         self.breaker.success()
         metrics.count_cache_lookup(cache, "miss" if value is None else "hit")
-        return Lookup(value, vkey, f"{key}:{version}" if versioned else key, version)
+        return Lookup(value, vkey, key, version)
 
     async def fill(self, lookup: Lookup, value: bytes, ttl: int) -> None:
         """Store what a missed lookup should have found, unless a write happened meanwhile."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import os
 from collections.abc import AsyncIterator
 
@@ -17,6 +18,7 @@ from target_app.breaker import CircuitBreaker
 from target_app.cache import make_cache
 from target_app.caching import GuardedCache
 from target_app.deps import Services
+from target_app.hotpath import CachedListReads
 from target_app.logs import configure_logging, logger
 from target_app.middleware import RequestContextMiddleware
 from target_app.problems import install_problem_handlers
@@ -83,6 +85,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             setup_task = None
         except TimeoutError:
             setup_task = asyncio.create_task(_set_up_store(services.store))
+        # Start-up objects live for the whole process: keep them out of every future GC pass.
+        gc.freeze()
         try:
             yield
         finally:
@@ -101,5 +105,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(module.router)
     if settings.SEED_TOKEN:
         app.include_router(admin.router)
+    app.add_middleware(CachedListReads)  # inner: runs within the request context
     app.add_middleware(RequestContextMiddleware)
     return app

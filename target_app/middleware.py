@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import re
 import time
-import uuid
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -40,7 +40,7 @@ class RequestContextMiddleware:
                 request_id = value.decode("latin-1")
                 break
         if request_id is None or not _SAFE_ID.match(request_id):
-            request_id = uuid.uuid4().hex
+            request_id = os.urandom(16).hex()
         id_header = (b"x-request-id", request_id.encode("latin-1"))
         outcome: dict[str, Any] = {"status": 500, "started": False}
 

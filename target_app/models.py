@@ -127,6 +127,17 @@ class TaskPublic(BaseModel):
     updatedAt: datetime
 
 
+class TaskListQuery(BaseModel):
+    """The query of ``GET /tasks`` (validated only on a cache miss: a hit was valid when filled)."""
+
+    status: Status | None = None
+    due_before: UtcDatetime | None = Field(None, description="Due strictly before this time.")
+    due_after: UtcDatetime | None = Field(None, description="Due at or after this time.")
+    limit: int = Field(20, ge=1, le=100, description="Tasks per page.")
+    cursor: str | None = Field(None, max_length=200, description="The next_cursor of the previous page.")
+    fields: str | None = Field(None, description="Comma-separated fields to return (id always).")
+
+
 class TaskPage(BaseModel):
     items: list[TaskPublic]
     next_cursor: str | None = Field(description="Pass as ?cursor= for the next page; null on the last.")

@@ -1,15 +1,16 @@
 """The cache interface: a few atomic operations both Redis and an in-process cache can do.
 
-Invalidation is by version: each user has a version key, bumped (INCR) on every write of theirs.
-Per-user lists and analytics are stored under keys that include the version they were computed
-at, so one bump makes all of them stale at once. Single entries (a task, a profile) are deleted
-on their own writes. Every fill is conditional on the version still being the one read before
-the store was queried, so a fill racing a write can never leave stale data behind:
+Invalidation is by version: each user has a version key, bumped (INCR) on every write of theirs,
+and every entry is stored with the version current when it was filled. A *versioned* read (list
+pages, analytics) only returns an entry filled at the current version, so one bump makes all of
+a user's lists stale at once; single entries (a task, a profile) are deleted on their own writes.
+Every fill is conditional on the version still being the one read before the store was queried,
+so a fill racing a write can never leave stale data behind:
 
     version, value = await cache.read("ta:v:u1", "ta:l:u1:abc", versioned=True)
     if value is None:
-        value = compute()                         # from the store
-        await cache.fill("ta:v:u1", version, "ta:l:u1:abc:" + version, value, ttl=3600)
+        value = compute()                                   # from the store
+        await cache.fill("ta:v:u1", version, "ta:l:u1:abc", value, ttl=3600)
     ...
     await cache.bump("ta:v:u1", "ta:t:u1:t9")     # after a write: new version, delete entries
 """
@@ -32,7 +33,8 @@ class Cache(Protocol):
     kind: str
 
     async def read(self, version_key: str, key: str, *, versioned: bool) -> tuple[str, bytes | None]:
-        """The user's current version and the value at ``key`` (at ``key:version`` if ``versioned``).
+        """The user's current version and the value at ``key`` (None if missing, or if ``versioned``
+        and filled at another version).
 
         A missing version key is created with a fresh, time-based value, never a reused one.
         """

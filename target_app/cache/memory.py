@@ -20,7 +20,7 @@ class MemoryCache:
 
     def __init__(self, max_entries: int = 100_000) -> None:
         self.max_entries = max_entries
-        self._values: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
+        self._values: OrderedDict[str, tuple[float, int, bytes]] = OrderedDict()
         self._versions: dict[str, tuple[float, int]] = {}
         self._windows: dict[str, tuple[float, int]] = {}
 
@@ -36,23 +36,24 @@ class MemoryCache:
 
     async def read(self, version_key: str, key: str, *, versioned: bool) -> tuple[str, bytes | None]:
         now = time.monotonic()
-        version = str(self._version(version_key, now))
-        if versioned:
-            key = f"{key}:{version}"
+        version = self._version(version_key, now)
         entry = self._values.get(key)
         if entry is None:
-            return version, None
-        if entry[0] <= now:
+            return str(version), None
+        expires, filled_at, body = entry
+        if expires <= now:
             del self._values[key]
-            return version, None
+            return str(version), None
         self._values.move_to_end(key)
-        return version, entry[1]
+        if versioned and filled_at != version:
+            return str(version), None
+        return str(version), body
 
     async def fill(self, version_key: str, version: str, key: str, value: bytes, ttl: int) -> bool:
         current = self._versions.get(version_key)
         if current is None or str(current[1]) != version:
             return False
-        self._values[key] = (time.monotonic() + ttl, value)
+        self._values[key] = (time.monotonic() + ttl, current[1], value)
         self._values.move_to_end(key)
         while len(self._values) > self.max_entries:
             self._values.popitem(last=False)

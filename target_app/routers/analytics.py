@@ -5,12 +5,12 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from target_app.caching import analytics_key
-from target_app.deps import CacheDep, CurrentUser, RateLimited, SettingsDep, StoreDep
+from target_app.deps import CacheDep, CurrentUser, SettingsDep, StoreDep
 from target_app.models import Analytics
 from target_app.render import dumps, json_response
 from target_app.store.base import STATUSES, utcnow
 
-router = APIRouter(tags=["analytics"], dependencies=[RateLimited])
+router = APIRouter(tags=["analytics"])
 
 
 @router.get("/analytics", response_model=Analytics)

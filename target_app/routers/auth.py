@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from target_app.deps import RateLimited, ServicesDep, StoreDep
+from target_app.deps import RateLimitedByIp, ServicesDep, StoreDep
 from target_app.models import Login, Register, Token, UserPublic
 from target_app.problems import CONFLICT_TYPE, Problem
 from target_app.render import dumps, json_response, public_user
@@ -12,7 +12,7 @@ from target_app.security import hash_password, verify_password
 from target_app.store import Conflict
 from target_app.store.base import new_id, utcnow
 
-router = APIRouter(prefix="/auth", tags=["auth"], dependencies=[RateLimited])
+router = APIRouter(prefix="/auth", tags=["auth"], dependencies=[RateLimitedByIp])
 
 
 @router.post("/register", status_code=201, response_model=UserPublic)

@@ -5,14 +5,14 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from target_app.caching import user_key
-from target_app.deps import CacheDep, CurrentUser, RateLimited, SettingsDep, StoreDep
+from target_app.deps import CacheDep, CurrentUser, SettingsDep, StoreDep
 from target_app.models import UserPublic, UserUpdate
 from target_app.problems import CONFLICT_TYPE, Problem
 from target_app.render import dumps, json_response, public_user
 from target_app.store import Conflict
 from target_app.store.base import utcnow
 
-router = APIRouter(prefix="/users", tags=["users"], dependencies=[RateLimited])
+router = APIRouter(prefix="/users", tags=["users"])
 
 
 @router.get("/me", response_model=UserPublic)

@@ -129,3 +129,42 @@ async def test_one_users_write_leaves_another_users_cache_warm(api, alice, bob):
     before = await hits(api, "task_list")
     await api.get("/tasks", headers=bob.headers)
     assert await hits(api, "task_list") == before + 1
+
+
+async def test_a_list_miss_is_looked_up_once(api, alice):
+    before = await metric(api, CACHE, cache="task_list", result="miss")
+    await api.get("/tasks", params={"limit": 7}, headers=alice.headers)
+    assert await metric(api, CACHE, cache="task_list", result="miss") == before + 1
+
+
+async def test_a_list_hit_is_labelled_with_the_list_route(api, alice):
+    await api.get("/tasks", headers=alice.headers)
+    labels = {"method": "GET", "route": "/tasks", "status": "200"}
+    requests = await metric(api, "taskapi_http_request_duration_seconds_count", **labels)
+    lookups = await metric(api, CACHE, cache="task_list", route="/tasks", result="hit")
+    await api.get("/tasks", headers=alice.headers)
+    assert await metric(api, "taskapi_http_request_duration_seconds_count", **labels) == requests + 1
+    assert await metric(api, CACHE, cache="task_list", route="/tasks", result="hit") == lookups + 1
+
+
+async def test_a_list_hit_carries_json_content_type_and_request_id(api, alice):
+    await api.get("/tasks", headers=alice.headers)
+    response = await api.get("/tasks", headers=alice.headers | {"X-Request-ID": "hit-1"})
+    assert response.headers["content-type"] == "application/json"
+    assert response.headers["x-request-id"] == "hit-1"
+
+
+async def test_a_cached_list_is_not_served_for_a_tampered_token(api, alice):
+    await api.get("/tasks", headers=alice.headers)
+    header = alice.headers["Authorization"]
+    i = header.rindex(".") + 5  # a character inside the signature
+    tampered = header[:i] + ("A" if header[i] != "A" else "B") + header[i + 1:]
+    assert (await api.get("/tasks", headers={"Authorization": tampered})).status_code == 401
+
+
+async def test_differently_spelled_queries_give_the_same_page(api, alice):
+    await create(api, alice)
+    await create(api, alice)
+    one = await api.get("/tasks?limit=1&status=todo", headers=alice.headers)
+    other = await api.get("/tasks?status=todo&limit=1", headers=alice.headers)
+    assert one.json() == other.json()

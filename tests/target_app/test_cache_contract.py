@@ -56,7 +56,7 @@ async def test_a_filled_entry_is_read_back(cache):
 async def test_a_versioned_entry_goes_stale_when_the_version_is_bumped(cache):
     vkey, key = keys()
     version, _ = await cache.read(vkey, key, versioned=True)
-    await cache.fill(vkey, version, f"{key}:{version}", b"page", ttl=60)
+    await cache.fill(vkey, version, key, b"page", ttl=60)
     assert (await cache.read(vkey, key, versioned=True))[1] == b"page"
     await cache.bump(vkey)
     new_version, value = await cache.read(vkey, key, versioned=True)
@@ -85,7 +85,7 @@ async def test_a_lost_version_comes_back_with_a_value_never_used_before(cache):
     first, _ = await cache.read(vkey, key, versioned=True)
     await cache.bump(vkey)
     second, _ = await cache.read(vkey, key, versioned=True)
-    await cache.fill(vkey, second, f"{key}:{second}", b"page", ttl=60)
+    await cache.fill(vkey, second, key, b"page", ttl=60)
     await cache.forget_version(vkey)
     third, value = await cache.read(vkey, key, versioned=True)
     assert third not in (first, second)
@@ -123,3 +123,11 @@ async def test_a_stopped_redis_is_a_cache_error(own_redis):
     with pytest.raises(CacheError):
         await c.read("v", "k", versioned=False)
     await c.close()
+
+
+async def test_an_unversioned_entry_survives_a_bump_that_does_not_delete_it(cache):
+    vkey, key = keys()
+    version, _ = await cache.read(vkey, key, versioned=False)
+    await cache.fill(vkey, version, key, b"task", ttl=60)
+    await cache.bump(vkey)  # another of the user's tasks changed
+    assert (await cache.read(vkey, key, versioned=False))[1] == b"task"
