@@ -78,6 +78,10 @@ async def _on_validation_error(request: Request, exc: RequestValidationError) ->
     errors = []
     for err in exc.errors():
         loc = tuple(err.get("loc", ()))
+        if err.get("type") == "json_invalid":  # loc holds a character offset, not a field
+            errors.append({"field": "body", "location": "body",
+                           "message": f"{err.get('msg', 'invalid JSON')} at character {loc[-1]}"})
+            continue
         errors.append({"field": _field_of(loc), "location": str(loc[0]) if loc else "body",
                        "message": err.get("msg", "invalid")})
     detail = "Invalid request: " + "; ".join(f"{e['field']}: {e['message']}" for e in errors)

@@ -174,3 +174,10 @@ async def test_projected_pages_still_follow_the_cursor(api, alice):
     second = (await api.get("/tasks", params={"fields": "title", "limit": 2, "cursor": first["next_cursor"]},
                             headers=alice.headers)).json()
     assert [t["id"] for t in first["items"] + second["items"]] == ids[::-1]
+
+
+async def test_a_body_that_is_not_json_is_422_naming_the_body(api, alice):
+    response = await api.post("/tasks", content=b'{"title": ', headers=alice.headers | {
+        "content-type": "application/json"})
+    assert response.status_code == 422
+    assert [e["field"] for e in response.json()["errors"]] == ["body"]
