@@ -151,15 +151,8 @@ def errors_over_time(run: RunData) -> bytes:
         _empty(ax, "no timeline recorded")
     else:
         x, label = _elapsed(run, tl.index.to_numpy())
-        ax.bar(
-            x,
-            tl["failures_per_s"],
-            width=(x[1] - x[0]) * 0.9 if len(x) > 1 else 1.0,
-            color="tab:red",
-            alpha=0.6,
-            label="failures/s",
-            align="edge",
-        )
+        # A filled step, not bars: an hour has 720 intervals, and bars cost a patch each.
+        ax.fill_between(x, tl["failures_per_s"], step="post", color="tab:red", alpha=0.5, label="failures/s")
         ax.set_ylabel("failures/s", color="tab:red")
         ax.set_xlabel(label)
         ax.grid(True, alpha=0.3)

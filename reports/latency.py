@@ -18,9 +18,10 @@ percentiles come from cumulative counts exactly as ``hdrh`` computes them.
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +32,8 @@ from hdrh.histogram import HdrHistogram
 from loadgate.runformat import CORRECTED_LOG, RAW_LOG, TOTAL, RunDir, RunFormatError, new_histogram
 
 SUMMARY_PERCENTILES = (50.0, 90.0, 95.0, 99.0, 99.9)
+INT32_MAX = 2**31 - 1
+"""Bucket counts of one interval are held as int32 (sums are taken in int64)."""
 
 
 @cache
@@ -46,6 +49,37 @@ def _layout() -> tuple[int, np.ndarray]:
         dtype=np.int64,
     )
     return h.counts_len, values
+
+
+@cache
+def _midpoints() -> np.ndarray:
+    """Each bucket's middle value (µs), the value hdrh's mean counts a bucket's samples at."""
+    h = new_histogram()
+    _, highest = _layout()
+    lowest = np.array([h.get_value_from_index(i) for i in range(h.counts_len)], dtype=np.int64)
+    return lowest + ((highest - lowest + 1) >> 1)
+
+
+def summary_figures(
+    hist: HdrHistogram, percentiles: Sequence[float]
+) -> tuple[list[float], int, float] | None:
+    """Values at ``percentiles`` (µs), max (µs) and mean (µs) of a run-format histogram, exactly as
+    ``get_percentile_to_value_dict``, ``get_max_value`` and ``get_mean_value`` give them, without
+    their per-bucket Python loops; None for a histogram of another layout.
+
+    >>> h = new_histogram(); [h.record_value(v) for v in (1000, 3000)]
+    >>> summary_figures(h, [50])
+    ([1000], 3001, 2000.5)
+    """
+    counts_len, _ = _layout()
+    if hist.counts_len != counts_len or not hist.get_total_count():
+        return None
+    counts = counts_of(hist)
+    values = [int(v) for v in values_at(counts, percentiles)[0]]
+    nz = np.flatnonzero(counts)
+    # Python ints for the weighted sum: exact, as hdrh's own, for any count.
+    total = sum(int(c) * int(m) for c, m in zip(counts[nz], _midpoints()[nz], strict=True))
+    return values, hist.get_max_value(), float(total) / hist.get_total_count()
 
 
 def counts_of(hist: HdrHistogram) -> np.ndarray:
@@ -126,15 +160,16 @@ class LatencyLog:
 
         The lines are parsed as ``runformat.read_hlog`` parses them, but each histogram is reduced
         to its non-zero buckets as soon as it is decoded, so memory follows the data, not the
-        bucket layout.
+        bucket layout. The non-zero buckets go straight into growing int32 buffers (``array``),
+        which numpy then views without a copy: peak memory is about the final matrix.
         """
         counts_len, _ = _layout()
         names: dict[str, int] = {}
         endpoint: list[int] = []
         start: list[float] = []
         length: list[float] = []
-        indices: list[np.ndarray] = []
-        data: list[np.ndarray] = []
+        indices, data = array("i"), array("i")
+        row_ends = [0]
         base = 0.0
         try:
             f = open(path)  # noqa: SIM115 -- closed below; the try covers only the open
@@ -158,21 +193,29 @@ class LatencyLog:
                         f"{path}:{lineno}: histogram range/precision differs from the run format "
                         f"(1 µs..1 h, 3 digits)"
                     )
-                c = np.ctypeslib.as_array(hist.counts)
+                # Only the span between the lowest and highest non-empty bucket can hold counts.
+                first = hist.get_counts_array_index(hist.min_value) if hist.total_count else 0
+                last = hist.get_counts_array_index(hist.max_value) + 1 if hist.total_count else 0
+                c = np.ctypeslib.as_array(hist.counts)[first:last]
                 nz = np.flatnonzero(c)
-                indices.append(nz.astype(np.int32))
-                data.append(c[nz].astype(np.int64))
+                values = c[nz]
+                if values.size and values.max() > INT32_MAX:
+                    raise RunFormatError(
+                        f"{path}:{lineno}: a bucket counts over 2**31 samples in one interval"
+                    )
+                indices.frombytes((nz + first).astype(np.int32).tobytes())
+                data.frombytes(values.astype(np.int32).tobytes())
+                row_ends.append(len(data))
                 endpoint.append(names.setdefault(tag, len(names)))
                 start.append(base + t0)
                 length.append(dt)
-        indptr = np.concatenate([[0], np.cumsum([len(i) for i in indices], dtype=np.int64)])
         counts = sp.csr_matrix(
             (
-                np.concatenate(data) if data else np.zeros(0, np.int64),
-                np.concatenate(indices) if indices else np.zeros(0, np.int32),
-                indptr,
+                np.frombuffer(data, dtype=np.int32),
+                np.frombuffer(indices, dtype=np.int32),
+                np.array(row_ends, dtype=np.int64),
             ),
-            shape=(len(indices), counts_len),
+            shape=(len(endpoint), counts_len),
         )
         return cls(list(names), np.array(endpoint, dtype=np.int32), np.array(start), np.array(length), counts)
 
@@ -181,32 +224,49 @@ class LatencyLog:
         """Endpoint names, sorted."""
         return sorted(self.names)
 
-    def rows(self, endpoint: str | None = None) -> np.ndarray:
-        """Row numbers of one endpoint (all rows for None or ``Total``)."""
+    def rows(self, endpoint: str | None = None) -> np.ndarray | None:
+        """Row numbers of one endpoint; None (meaning all rows) for None or ``Total``."""
         if endpoint in (None, TOTAL):
-            return np.arange(len(self.endpoint))
+            return None
         if endpoint not in self.names:
             return np.zeros(0, dtype=np.int64)
         return np.flatnonzero(self.endpoint == self.names.index(endpoint))
 
     def merged(self, rows: Iterable[int] | np.ndarray | None = None) -> np.ndarray:
         """Dense bucket counts of the given rows added together (all rows by default)."""
-        m = self.counts if rows is None else self.counts[np.asarray(rows, dtype=np.int64)]
-        return np.asarray(m.sum(axis=0), dtype=np.int64).ravel()
+        if rows is None:
+            return np.asarray(self.counts.sum(axis=0), dtype=np.int64).ravel()
+        rows = np.asarray(rows, dtype=np.int64)
+        weights = sp.csr_matrix(
+            (np.ones(len(rows), dtype=np.int64), (np.zeros(len(rows), dtype=np.int64), rows)),
+            shape=(1, self.counts.shape[0]),
+        )
+        return (weights @ self.counts).toarray().ravel().astype(np.int64)
+
+    @cached_property
+    def _whole_run(self) -> dict[str, np.ndarray]:
+        """Dense counts per endpoint and ``Total`` over the whole run, from one sparse product."""
+        codes, merged = self.group(self.endpoint)
+        dense = {self.names[c]: merged[i].toarray().ravel().astype(np.int64) for i, c in enumerate(codes)}
+        dense[TOTAL] = sum(dense.values(), np.zeros(self.counts.shape[1], dtype=np.int64))
+        return dense
+
+    def whole_run(self, endpoint: str | None = None) -> np.ndarray:
+        """Dense bucket counts of one endpoint (``Total`` or None: all) over the whole run."""
+        empty = np.zeros(self.counts.shape[1], dtype=np.int64)
+        return self._whole_run.get(TOTAL if endpoint is None else endpoint, empty)
 
     def histogram(self, endpoint: str | None = None) -> HdrHistogram:
         """One endpoint's histogram over the whole run (``Total`` or None: all endpoints)."""
-        return to_histogram(self.merged(self.rows(endpoint)))
+        return to_histogram(self.whole_run(endpoint))
 
     def histograms(self) -> dict[str, HdrHistogram]:
         """Per endpoint over the whole run, plus ``Total``: what ``summary.merged_by_endpoint`` gives."""
-        out = {name: self.histogram(name) for name in self.endpoints}
-        out[TOTAL] = self.histogram(TOTAL)
-        return out
+        return {name: self.histogram(name) for name in [*self.endpoints, TOTAL]}
 
     def group(self, keys: np.ndarray, rows: np.ndarray | None = None) -> tuple[np.ndarray, sp.csr_matrix]:
         """Add rows that share a key: returns the sorted unique keys and one merged row per key."""
-        rows = np.arange(len(keys)) if rows is None else rows
+        rows = np.arange(self.counts.shape[0]) if rows is None else rows
         uniq, code = np.unique(keys, return_inverse=True)
         g = sp.csr_matrix(
             (np.ones(len(rows), dtype=np.int64), (code, rows)), shape=(len(uniq), self.counts.shape[0])
@@ -222,7 +282,7 @@ class LatencyLog:
         averaging percentiles). Columns are named ``p50``, ``p95``, ``p99``, ``p99.9`` -> ``p999``.
         """
         rows = self.rows(endpoint)
-        starts, merged = self.group(self.start[rows], rows)
+        starts, merged = self.group(self.start if rows is None else self.start[rows], rows)
         frame = pd.DataFrame(
             values_at(merged, percentiles) / 1000.0,
             columns=[percentile_name(q) for q in percentiles],
@@ -237,11 +297,12 @@ class LatencyLog:
     ) -> pd.DataFrame:
         """Like :meth:`over_time`, over consecutive windows of ``size`` intervals (``t`` = window start)."""
         rows = self.rows(endpoint)
-        if not len(rows):
+        times = self.start if rows is None else self.start[rows]
+        if not len(times):
             return pd.DataFrame(columns=["count", *[percentile_name(q) for q in percentiles]])
-        starts = np.unique(self.start[rows])
+        starts = np.unique(times)
         window_of = {t: starts[(i // size) * size] for i, t in enumerate(starts)}
-        keys = np.array([window_of[t] for t in self.start[rows]])
+        keys = np.array([window_of[t] for t in times])
         wstarts, merged = self.group(keys, rows)
         frame = pd.DataFrame(
             values_at(merged, percentiles) / 1000.0,
@@ -259,7 +320,7 @@ class LatencyLog:
         """
         x = np.linspace(0, nines, points)
         qs = 100 * (1 - 10**-x)
-        values = values_at(self.merged(self.rows(endpoint)), qs)[0] / 1000.0
+        values = values_at(self.whole_run(endpoint), qs)[0] / 1000.0
         return pd.Series(values, index=pd.Index(qs, name="percentile"))
 
 

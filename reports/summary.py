@@ -29,7 +29,7 @@ from loadgate.runformat import (
     merge,
     write_json_atomic,
 )
-from reports.latency import LatencyLog
+from reports.latency import SUMMARY_PERCENTILES, LatencyLog, summary_figures
 
 CPU_SATURATED_PERCENT = 90.0
 """A generator process above this CPU share ..."""
@@ -44,6 +44,11 @@ def percentiles(hist: HdrHistogram) -> Percentiles:
     count = hist.get_total_count()
     if count == 0:
         return Percentiles()
+    fast = summary_figures(hist, SUMMARY_PERCENTILES)  # the same figures, vectorised
+    if fast is not None:
+        (p50, p90, p95, p99, p999), max_us, mean_us = fast
+        return Percentiles(count=count, p50=p50 / 1000.0, p90=p90 / 1000.0, p95=p95 / 1000.0,
+                           p99=p99 / 1000.0, p999=p999 / 1000.0, max=max_us / 1000.0, mean=mean_us / 1000.0)
     at = hist.get_percentile_to_value_dict([50, 90, 95, 99, 99.9])
     return Percentiles(
         count=count,

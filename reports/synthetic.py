@@ -46,6 +46,24 @@ def histogram_of(values_us: np.ndarray) -> rf.HdrHistogram:
     return to_histogram(np.bincount(idx, minlength=counts_len).astype(np.int64))
 
 
+class _Encoded:
+    """A histogram reduced to what ``write_hlog`` asks of it (its encoding and its max), so a long
+    synthetic run does not hold thousands of 184 kB count arrays until it is written."""
+
+    def __init__(self, hist: rf.HdrHistogram):
+        self._payload, self._max = hist.encode(), hist.get_max_value()
+
+    def encode(self) -> bytes:
+        return self._payload
+
+    def get_max_value(self) -> int:
+        return self._max
+
+
+def _encoded(values_us: np.ndarray) -> _Encoded:
+    return _Encoded(histogram_of(values_us))
+
+
 def _lognormal(rng: np.random.Generator, median_ms: float, sigma: float, n: int) -> np.ndarray:
     return rng.lognormal(np.log(median_ms * 1000.0), sigma, size=n) if n else np.zeros(0)
 
@@ -77,12 +95,12 @@ def write_run(
         for name, ep in endpoints.items():
             n = int(rng.poisson(ep.rps * interval_s))
             values = _lognormal(rng, ep.median_ms * slowdown, ep.sigma, n)
-            raw.append(rf.IntervalHistogram(name, t, interval_s, histogram_of(values)))
+            raw.append(rf.IntervalHistogram(name, t, interval_s, _encoded(values)))
             if corrected:
                 # CO correction only ever adds samples, and adds them in the tail.
                 extra = values[values > np.quantile(values, 0.99)] * 2 if n >= 100 else values[:0]
                 co.append(
-                    rf.IntervalHistogram(name, t, interval_s, histogram_of(np.concatenate([values, extra])))
+                    rf.IntervalHistogram(name, t, interval_s, _encoded(np.concatenate([values, extra])))
                 )
             requests[name] = n
             failures[name] = int(rng.binomial(n, ep.error_rate)) if n else 0
@@ -132,7 +150,7 @@ def write_samples_run(
     for i in range(intervals):
         t = START + i * interval_s
         for name in samples_us:
-            raw.append(rf.IntervalHistogram(name, t, interval_s, histogram_of(chunks[name][i])))
+            raw.append(rf.IntervalHistogram(name, t, interval_s, _encoded(chunks[name][i])))
         timeline.append(rf.TimelineRow(
             t=t, interval_s=interval_s, users=users,
             requests={name: len(chunks[name][i]) for name in samples_us},
@@ -186,7 +204,7 @@ def write_steps_run(
             rate = x * float(rng.lognormal(0, noise)) if k else x * 0.6  # the first interval ramps
             count = int(round(rate * interval_s))
             values = _lognormal(rng, n_users / x * 1000.0, sigma, min(count, max_samples_per_interval))
-            raw.append(rf.IntervalHistogram(endpoint, t, interval_s, histogram_of(values)))
+            raw.append(rf.IntervalHistogram(endpoint, t, interval_s, _encoded(values)))
             timeline.append(
                 rf.TimelineRow(
                     t=t,

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from loadgate import runformat as rf
-from reports.latency import LatencyLog, counts_of, values_at
+from reports.latency import LatencyLog, counts_of, summary_figures, values_at
 from reports.summary import merged_by_endpoint, percentiles
 from reports.synthetic import START, histogram_of, write_samples_run
 
@@ -26,6 +26,17 @@ def test_percentiles_equal_hdrh_on_the_same_merged_histograms(tmp_path):
         qs = [0.1, 25, 50, 90, 99, 99.9, 99.99, 100]
         expected = [hist.get_value_at_percentile(q) for q in qs]
         assert values_at(counts_of(ours[name]), qs)[0].tolist() == expected
+
+
+def test_summary_figures_are_hdrhs_own_percentiles_max_and_mean():
+    rng = np.random.default_rng(3)
+    for _ in range(20):
+        hist = histogram_of(rng.lognormal(rng.uniform(3, 14), rng.uniform(0.1, 2), rng.integers(1, 3000)))
+        qs = [50, 90, 95, 99, 99.9]
+        values, max_us, mean_us = summary_figures(hist, qs)
+        expected = hist.get_percentile_to_value_dict(qs)
+        assert values == [expected[q] for q in qs]
+        assert (max_us, mean_us) == (hist.get_max_value(), hist.get_mean_value())
 
 
 def test_each_interval_merges_endpoints_by_adding_never_by_averaging(tmp_path):
