@@ -96,7 +96,7 @@ def run_facts(run: RunData) -> list[tuple[str, str]]:
         ("started", _when(m.started_at)),
         ("duration", duration),
         ("load model", f"{m.model}, up to {s.users_max:,} users"),
-        ("generator", f"{m.workers} worker process(es)" if m.workers else "one local process"),
+        ("generator", f"{m.workers} load-generator process(es)" if m.workers else "one local process"),
         ("target", f"{m.target} {f'({m.target_kind})' if m.target_kind else ''}".strip()),
         ("host", m.host or "–"),
     ]

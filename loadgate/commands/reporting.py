@@ -47,6 +47,7 @@ def input_errors() -> Iterator[None]:
 @contextmanager
 def progress_after(delay_s: float, steps: tuple[str, ...]) -> Iterator[Callable[[str], None]]:
     """A step callback that shows a rich progress bar only once the work has taken ``delay_s``."""
+    from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     started = time.monotonic()
@@ -55,7 +56,7 @@ def progress_after(delay_s: float, steps: tuple[str, ...]) -> Iterator[Callable[
         BarColumn(),
         TimeElapsedColumn(),
         transient=True,
-        console=_console() if sys.stderr.isatty() else None,
+        console=Console(stderr=True),  # stdout carries the paths written
     )
     task = bar.add_task("", total=len(steps))
     shown = False
@@ -232,7 +233,9 @@ def plan(
     replica_rps: Annotated[float | None, typer.Option(help="Requests/s per API replica")] = None,
     headroom: Annotated[float | None, typer.Option(help="Multiplier on the load (1.3 = 30% spare)")] = None,
     nodes: Annotated[int | None, typer.Option(help="Nodes to spread over")] = None,
-    run_replicas: Annotated[int, typer.Option(help="API replicas that served the --from runs")] = 1,
+    run_replicas: Annotated[
+        int | None, typer.Option(help="API processes that served the --from runs (default: as recorded)")
+    ] = None,
     slo: Annotated[
         Path | None, typer.Option("--slo", help="SLO whose Total p95 bounds replica capacity")
     ] = None,
