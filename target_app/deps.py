@@ -15,7 +15,7 @@ from target_app.caching import GuardedCache
 from target_app.hotpath import PRINCIPAL
 from target_app.problems import Problem
 from target_app.ratelimit import RateLimiter
-from target_app.security import InvalidToken, Principal, TokenService
+from target_app.security import InvalidToken, Principal, TokenService, bearer_token
 from target_app.settings import Settings
 from target_app.store.guarded import GuardedStore
 
@@ -73,12 +73,11 @@ async def get_current_user(request: Request) -> Principal:
     if already is not None:
         return already
     services: Services = request.app.state.services
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
+    token = bearer_token(request.headers.get("authorization", ""))
     principal, reason = None, "Not authenticated: send 'Authorization: Bearer <token>'."
-    if scheme.lower() == "bearer" and token:
+    if token:
         try:
-            principal = services.tokens.check(token.strip())
+            principal = services.tokens.check(token)
         except InvalidToken as exc:
             reason = f"Invalid access token: {exc}."
     if services.limiter is not None:

@@ -17,7 +17,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from target_app.caching import list_key_for_query
 from target_app.problems import Problem, problem_response
-from target_app.security import InvalidToken
+from target_app.security import InvalidToken, bearer_token
 
 PRINCIPAL = "taskapi.principal"  # scope["state"] key: authenticated and rate-limit counted
 LIST_LOOKUP = "taskapi.list_lookup"  # scope["state"] key: the list lookup already made (a miss)
@@ -70,6 +70,5 @@ class CachedListReads:
 def _bearer_token(scope: Scope) -> str | None:
     for name, value in scope["headers"]:
         if name == b"authorization":
-            scheme, _, token = value.decode("latin-1").partition(" ")
-            return (token.strip() or None) if scheme.lower() == "bearer" else None
+            return bearer_token(value.decode("latin-1"))
     return None

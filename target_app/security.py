@@ -39,6 +39,12 @@ async def verify_password(password: str, password_hash: str | None) -> bool:
     return await asyncio.to_thread(_hasher.verify, password, password_hash)
 
 
+def bearer_token(authorization: str) -> str | None:
+    """The token of an ``Authorization: Bearer <token>`` header value, or None."""
+    scheme, _, token = authorization.partition(" ")
+    return (token.strip() or None) if scheme.lower() == "bearer" else None
+
+
 @dataclass(frozen=True, slots=True)
 class Principal:
     """Who a valid access token speaks for."""

@@ -148,3 +148,12 @@ async def test_when_the_store_returns_service_resumes_by_itself(on_own_ferretdb,
     created = await client.post("/tasks", json={"title": "after"}, headers=user.headers)
     assert created.status_code == 201
     assert (await client.get(f"/tasks/{created.json()['id']}", headers=user.headers)).status_code == 200
+
+
+async def test_the_api_starts_while_the_store_is_down_and_says_it_is_not_ready():
+    from loadgate.servers import free_port
+
+    config = settings(MONGODB_URL=f"mongodb://127.0.0.1:{free_port()}/", STORE_TIMEOUT_MS=300)
+    async with running(config) as client:
+        assert (await client.get("/health")).status_code == 200
+        assert (await client.get("/ready")).status_code == 503
