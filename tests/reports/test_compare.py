@@ -34,7 +34,9 @@ def test_a_candidate_ten_percent_slower_is_a_regression(tmp_path):
 
 
 def test_a_significant_shift_smaller_than_min_effect_is_not_a_regression(tmp_path):
-    result = compare_runs(_run(tmp_path, "base", 1), _run(tmp_path, "slow", 2, slowdown=1.10), min_effect=0.25)
+    result = compare_runs(
+        _run(tmp_path, "base", 1), _run(tmp_path, "slow", 2, slowdown=1.10), min_effect=0.25
+    )
     assert not result.regression
     assert result.find("Total", "p95").verdict == "shift below min_effect"
 
