@@ -14,9 +14,10 @@ import yaml
 from report_helpers import loadgate
 
 from loadgate import runformat as rf
+from reports.capacity import analyse
 from reports.plan import make_plan
 from reports.rundata import RunData
-from reports.synthetic import START, write_samples_run
+from reports.synthetic import START, write_samples_run, write_steps_run
 
 REPO = Path(__file__).resolve().parents[2]
 OVERLAYS = sorted((REPO / "k8s" / "overlays").glob("*/plan.yaml"))
@@ -121,3 +122,19 @@ def test_the_patch_resizes_an_overlay_when_kustomize_renders_it(tmp_path):
     assert objects[("Deployment", "api")]["spec"]["replicas"] == plan.api_replicas
     assert objects[("HorizontalPodAutoscaler", "api")]["spec"]["minReplicas"] == plan.api_replicas
     assert objects[("ConfigMap", "loadgate-run")]["data"]["EXPECT_WORKERS"] == str(plan.locust_workers)
+
+
+def test_replica_capacity_comes_from_the_steps_run_per_api_process(tmp_path):
+    path = write_steps_run(
+        tmp_path, "steps", [5, 10, 20, 40, 80, 120, 160], lam=20, alpha=0.03, beta=0.0002, step_s=30, seed=2
+    )
+    meta = json.loads((path / rf.META).read_text())
+    meta["scenario"]["api_workers"] = 2  # the local API ran two processes
+    (path / rf.META).write_text(json.dumps(meta))
+    run = RunData.open(path)
+    peak = analyse([run]).fit.x_peak  # N* ~ 70 lies within 5..160: the peak is measured
+    plan = make_plan(users=1000, rpm=60_000, runs=[run])
+    assert plan.replica_rps == pytest.approx(peak / 2)
+    assert plan.sources["replica_rps"] == (
+        "measured in steps: USL peak throughput (within the measured range) / 2 replica(s)"
+    )
