@@ -205,6 +205,8 @@ class IntervalHistogram:
     start: float
     length: float
     histogram: HdrHistogram
+    line: int = 0
+    """Line number in the log it was read from (0 when not read from a file)."""
 
 
 def write_hlog(path: Path, intervals: Iterable[IntervalHistogram], base_time: float) -> None:
@@ -227,27 +229,35 @@ def write_hlog(path: Path, intervals: Iterable[IntervalHistogram], base_time: fl
             f.write(f"Tag={iv.endpoint},{iv.start - base_time:.3f},{iv.length:.3f},{max_ms:.3f},{payload}\n")
 
 
-def read_hlog(path: Path) -> list[IntervalHistogram]:
-    """Read a tagged interval log written by :func:`write_hlog` (absolute start times)."""
+def iter_hlog(path: Path) -> Iterator[IntervalHistogram]:
+    """Stream a tagged interval log written by :func:`write_hlog` (absolute start times).
+
+    One interval at a time, so a reader can reduce each histogram before the next is decoded.
+    """
     base = 0.0
-    out: list[IntervalHistogram] = []
     try:
-        lines = path.read_text().splitlines()
+        f = open(path)  # noqa: SIM115 - closed below; the try covers only the open
     except FileNotFoundError:
         raise RunFormatError(f"{path}: missing") from None
-    for lineno, line in enumerate(lines, 1):
-        if line.startswith("#[BaseTime:"):
-            base = float(line.split()[1])
-            continue
-        if not line.startswith("Tag="):
-            continue
-        try:
-            tag, start, length, _max, payload = line[4:].split(",", 4)
-            hist = HdrHistogram.decode(payload)
-        except Exception as exc:  # any decode failure is a corrupt file, whatever raised it
-            raise RunFormatError(f"{path}:{lineno}: corrupt interval histogram ({exc})") from None
-        out.append(IntervalHistogram(tag, base + float(start), float(length), hist))
-    return out
+    with f:
+        for lineno, line in enumerate(f, 1):
+            if line.startswith("#[BaseTime:"):
+                base = float(line.split()[1])
+                continue
+            if not line.startswith("Tag="):
+                continue
+            try:
+                tag, start, length, _max, payload = line[4:].rstrip("\n").split(",", 4)
+                hist = HdrHistogram.decode(payload)
+                start_s, length_s = base + float(start), float(length)
+            except Exception as exc:  # any decode failure is a corrupt file, whatever raised it
+                raise RunFormatError(f"{path}:{lineno}: corrupt interval histogram ({exc})") from None
+            yield IntervalHistogram(tag, start_s, length_s, hist, lineno)
+
+
+def read_hlog(path: Path) -> list[IntervalHistogram]:
+    """All intervals of a tagged interval log, in file order."""
+    return list(iter_hlog(path))
 
 
 def merge(histograms: Iterable[HdrHistogram]) -> HdrHistogram:

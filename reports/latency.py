@@ -29,7 +29,15 @@ import pandas as pd
 import scipy.sparse as sp
 from hdrh.histogram import HdrHistogram
 
-from loadgate.runformat import CORRECTED_LOG, RAW_LOG, TOTAL, RunDir, RunFormatError, new_histogram
+from loadgate.runformat import (
+    CORRECTED_LOG,
+    RAW_LOG,
+    TOTAL,
+    RunDir,
+    RunFormatError,
+    iter_hlog,
+    new_histogram,
+)
 
 SUMMARY_PERCENTILES = (50.0, 90.0, 95.0, 99.0, 99.9)
 INT32_MAX = 2**31 - 1
@@ -158,7 +166,7 @@ class LatencyLog:
     def read(cls, path: Path) -> LatencyLog:
         """Stream a tagged interval log (``loadgate.runformat.write_hlog``) into a LatencyLog.
 
-        The lines are parsed as ``runformat.read_hlog`` parses them, but each histogram is reduced
+        The log is streamed by ``runformat.iter_hlog`` and each histogram is reduced
         to its non-zero buckets as soon as it is decoded, so memory follows the data, not the
         bucket layout. The non-zero buckets go straight into growing int32 buffers (``array``),
         which numpy then views without a copy: peak memory is about the final matrix.
@@ -170,45 +178,27 @@ class LatencyLog:
         length: list[float] = []
         indices, data = array("i"), array("i")
         row_ends = [0]
-        base = 0.0
-        try:
-            f = open(path)  # noqa: SIM115 -- closed below; the try covers only the open
-        except FileNotFoundError:
-            raise RunFormatError(f"{path}: missing") from None
-        with f:
-            for lineno, line in enumerate(f, 1):
-                if line.startswith("#[BaseTime:"):
-                    base = float(line.split()[1])
-                    continue
-                if not line.startswith("Tag="):
-                    continue
-                try:
-                    tag, t0, dt, _max, payload = line[4:].rstrip("\n").split(",", 4)
-                    hist = HdrHistogram.decode(payload)
-                    t0, dt = float(t0), float(dt)
-                except Exception as exc:  # any decode failure is a corrupt file, whatever raised it
-                    raise RunFormatError(f"{path}:{lineno}: corrupt interval histogram ({exc})") from None
-                if hist.counts_len != counts_len:
-                    raise RunFormatError(
-                        f"{path}:{lineno}: histogram range/precision differs from the run format "
-                        f"(1 µs..1 h, 3 digits)"
-                    )
-                # Only the span between the lowest and highest non-empty bucket can hold counts.
-                first = hist.get_counts_array_index(hist.min_value) if hist.total_count else 0
-                last = hist.get_counts_array_index(hist.max_value) + 1 if hist.total_count else 0
-                c = np.ctypeslib.as_array(hist.counts)[first:last]
-                nz = np.flatnonzero(c)
-                values = c[nz]
-                if values.size and values.max() > INT32_MAX:
-                    raise RunFormatError(
-                        f"{path}:{lineno}: a bucket counts over 2**31 samples in one interval"
-                    )
-                indices.frombytes((nz + first).astype(np.int32).tobytes())
-                data.frombytes(values.astype(np.int32).tobytes())
-                row_ends.append(len(data))
-                endpoint.append(names.setdefault(tag, len(names)))
-                start.append(base + t0)
-                length.append(dt)
+        for iv in iter_hlog(path):
+            hist = iv.histogram
+            if hist.counts_len != counts_len:
+                raise RunFormatError(
+                    f"{path}:{iv.line}: histogram range/precision differs from the run format "
+                    f"(1 µs..1 h, 3 digits)"
+                )
+            # Only the span between the lowest and highest non-empty bucket can hold counts.
+            first = hist.get_counts_array_index(hist.min_value) if hist.total_count else 0
+            last = hist.get_counts_array_index(hist.max_value) + 1 if hist.total_count else 0
+            c = np.ctypeslib.as_array(hist.counts)[first:last]
+            nz = np.flatnonzero(c)
+            values = c[nz]
+            if values.size and values.max() > INT32_MAX:
+                raise RunFormatError(f"{path}:{iv.line}: a bucket counts over 2**31 samples in one interval")
+            indices.frombytes((nz + first).astype(np.int32).tobytes())
+            data.frombytes(values.astype(np.int32).tobytes())
+            row_ends.append(len(data))
+            endpoint.append(names.setdefault(iv.endpoint, len(names)))
+            start.append(iv.start)
+            length.append(iv.length)
         counts = sp.csr_matrix(
             (
                 np.frombuffer(data, dtype=np.int32),
