@@ -13,8 +13,8 @@ percentiles equal those of one histogram of all the samples, however the users w
     [1]
 
 Two histograms per endpoint and interval: ``raw`` (what the client measured from sending) and
-``corrected`` for coordinated omission: from the intended start when the request had one (open
-model), else HdrHistogram's expected-interval back-filling (closed model, the mean think time).
+``corrected`` for coordinated omission: from the intended start (open model), else HdrHistogram's
+expected-interval back-filling (closed model, the interval being the mean think time).
 Pure logic (hdrh only), no Locust.
 """
 
@@ -29,7 +29,6 @@ from loadgate.runformat import (
     HDR_HIGHEST_US,
     INTERVAL_S,
     IntervalHistogram,
-    interval_start,
     merge,
     new_histogram,
 )
@@ -43,10 +42,17 @@ def _clamp(us: float) -> int:
 
 
 class Recorder:
-    """One process's recorder; ``record`` is called from Locust's ``request`` event."""
+    """One process's recorder; ``record`` is called from Locust's ``request`` event.
 
-    def __init__(self, expected_interval_us: int = 0):
+    ``open_model``: requests may carry an intended start, so each also goes into a corrected
+    histogram of its own. Otherwise (closed model) the corrected histogram is the raw one plus
+    the back-filled values, and only those extra values are recorded: a request shorter than
+    the expected interval (almost all of them) costs one histogram update, not two.
+    """
+
+    def __init__(self, expected_interval_us: int = 0, open_model: bool = False):
         self.expected_interval_us = expected_interval_us
+        self.open_model = open_model
         self._raw: dict[Key, HdrHistogram] = {}
         self._corrected: dict[Key, HdrHistogram] = {}
         self._failures: dict[Key, int] = defaultdict(int)
@@ -58,28 +64,42 @@ class Recorder:
         ``intended`` (epoch seconds) is when the request should have been sent (open model);
         the corrected latency then runs from there to the response.
         """
-        key = (interval_start(start), endpoint)
+        key = (start // INTERVAL_S * INTERVAL_S, endpoint)  # runformat.interval_start, inlined
         raw = self._raw.get(key)
         if raw is None:
             raw = self._raw[key] = new_histogram()
-            self._corrected[key] = new_histogram()
         value = _clamp(latency_us)
         raw.record_value(value)
-        corrected = self._corrected[key]
-        if intended is not None:
-            corrected.record_value(_clamp((start - intended) * 1e6 + latency_us))
-        elif self.expected_interval_us > 0:
-            corrected.record_corrected_value(value, self.expected_interval_us)
-        else:
-            corrected.record_value(value)
+        if self.open_model:
+            corrected = self._corrected.get(key) or self._corrected.setdefault(key, new_histogram())
+            late_us = 0.0 if intended is None else (start - intended) * 1e6
+            corrected.record_value(_clamp(late_us + latency_us))
+        elif 0 < self.expected_interval_us < value:
+            # HdrHistogram's correction records value, value - i, value - 2i, ...; the first is
+            # in ``raw`` already, the rest are what the stalled user would have sent meanwhile.
+            extra = self._corrected.get(key) or self._corrected.setdefault(key, new_histogram())
+            extra.record_corrected_value(value - self.expected_interval_us, self.expected_interval_us)
         if failed:
             self._failures[key] += 1
 
+    def _corrected_blob(self, key: Key, raw: HdrHistogram, raw_blob: bytes) -> bytes:
+        other = self._corrected.get(key)
+        if self.open_model:
+            return other.encode() if other is not None else raw_blob
+        if other is None:
+            return raw_blob
+        return merge((raw, other)).encode()
+
     def drain(self) -> dict:
         """Everything recorded since the last drain, as a payload for ``Collector.absorb``."""
+        raw, corrected = [], []
+        for (t, ep), h in self._raw.items():
+            blob = h.encode()
+            raw.append([t, ep, blob])
+            corrected.append([t, ep, self._corrected_blob((t, ep), h, blob)])
         payload = {
-            "raw": [[t, ep, h.encode()] for (t, ep), h in self._raw.items()],
-            "corrected": [[t, ep, h.encode()] for (t, ep), h in self._corrected.items()],
+            "raw": raw,
+            "corrected": corrected,
             "failures": [[t, ep, n] for (t, ep), n in self._failures.items()],
         }
         self._raw, self._corrected, self._failures = {}, {}, defaultdict(int)

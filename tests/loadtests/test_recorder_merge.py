@@ -75,13 +75,17 @@ def test_a_late_shipment_to_an_old_compacted_interval_is_still_added_exactly():
 
 
 def test_open_model_corrected_latency_runs_from_the_intended_start():
-    rec = Recorder()
+    rec = Recorder(open_model=True)
     rec.record("GET /", start=T0 + 1.0, latency_us=2_000, failed=False, intended=T0 + 0.5)
     collector = Collector()
     collector.absorb(rec.drain())
     raw, corrected = collector.per_endpoint()["GET /"], collector.per_endpoint(corrected=True)["GET /"]
     assert raw.get_max_value() == pytest.approx(2_000, rel=1e-3)
     assert corrected.get_max_value() == pytest.approx(502_000, rel=1e-3)
+    rec.record("POST /auth/login", start=T0 + 2.0, latency_us=30_000, failed=False)  # no due time
+    collector.absorb(rec.drain())
+    login = collector.per_endpoint(corrected=True)["POST /auth/login"]
+    assert login.get_max_value() == pytest.approx(30_000, rel=1e-3)
 
 
 def test_closed_model_corrected_histogram_back_fills_the_requests_a_stall_swallowed():
@@ -95,3 +99,8 @@ def test_closed_model_corrected_histogram_back_fills_the_requests_a_stall_swallo
     assert raw.get_total_count() == 100 and raw.get_value_at_percentile(99) < 2_000  # the stall hides
     assert corrected.get_total_count() == 109  # 900, 800, ... 100 ms added: those requests waited
     assert corrected.get_value_at_percentile(95) >= 500_000
+    alone = new_histogram()  # exactly what HdrHistogram's own correction gives for the same samples
+    for _ in range(99):
+        alone.record_corrected_value(1_000, 100_000)
+    alone.record_corrected_value(1_000_000, 100_000)
+    assert _same(corrected, alone)
