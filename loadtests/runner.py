@@ -79,6 +79,7 @@ FINAL_REPORT_TIMEOUT_S = 15.0
 PACKAGES = ("loadgate", "locust", "gevent", "geventhttpclient", "hdrhistogram", "psutil", "pydantic",
             "prometheus-client")
 STOPPED_STATES = (STATE_STOPPING, STATE_STOPPED, STATE_CLEANUP)
+GC_YOUNG_THRESHOLD = 10_000
 
 
 def make_console() -> Console:
@@ -185,11 +186,16 @@ class Generator:
         # walks them all: 0.1-0.3 s with 10,000 users, a loop stall that lands in the latencies.
         # Freezing them (after a young collection, so little garbage is kept) takes them out of
         # the collector's walks. Again whenever the users grew by a tenth, not on every tick.
+        # Young collections of such a process still pause it 10-50 ms each; fewer of them
+        # (every 10,000 allocations, not 700) removed those pauses in benchmarks/bench_users.py.
         users = self.users()
         if users > 0 and users >= 1.1 * self._frozen_users:
             gc.collect(1)
             gc.freeze()
             self._frozen_users = users
+            threshold = gc.get_threshold()
+            if threshold[0] < GC_YOUNG_THRESHOLD:
+                gc.set_threshold(GC_YOUNG_THRESHOLD, *threshold[1:])
 
     def _on_test_stop(self, **_kwargs) -> None:
         if self.arrivals is not None:
