@@ -8,10 +8,12 @@ against the same zero-latency nginx, in alternating rounds: throughput is then b
 generator's own CPU, so the ratio of the two is what our journeys and recording cost.
 
 - **bare**: a ``FastHttpUser`` with one task, ``GET /``, and Locust's own statistics only.
-- **loadgate**: ``TaskApiUser`` journeys (mix, JSON handling, route-template names) on the
-  shared connection pool, with everything ``loadgate run`` does in a local process: the request
-  listener recording raw and corrected HdrHistograms, the collector draining them every second
-  (and computing the live p95), the health monitor, and the SUT probe every 5 s.
+- **loadgate**: ``TaskApiUser`` journeys (mix, JSON bodies and answers, route-template names) on
+  the shared connection pool, with everything ``loadgate run`` does in a local process: the
+  request listener recording raw and corrected HdrHistograms, the collector draining them every
+  second (and computing the live p95), the health monitor, and the SUT probe every 5 s.
+- **recording**: the bare user's ``GET /`` as a loadgate user (shared pool) with all of that
+  recording: what recording costs, apart from what the journeys' own work costs.
 
 Each round warms up for 3 s (users spawned, connections open), then counts completed requests
 over ``--seconds``, and the CPU time the process used meanwhile. Prints both throughputs and
@@ -40,7 +42,7 @@ def child(variant: str, host: str, users: int, seconds: float) -> dict:
     from locust.env import Environment
 
     from loadgate.runformat import interval_start
-    from loadtests.journeys import TaskApiUser
+    from loadtests.journeys import LoadgateUser, TaskApiUser
     from loadtests.probe import Probe
     from loadtests.recorder import Collector
     from loadtests.runner import Generator
@@ -53,16 +55,21 @@ def child(variant: str, host: str, users: int, seconds: float) -> dict:
         def get(self) -> None:
             self.client.get("/")
 
+    class GetUser(LoadgateUser):
+        def act(self, action: str, intended: float | None) -> None:
+            self.client.get("/")
+
     count = [0]
     greenlets = []
     if variant == "bare":
         env = Environment(user_classes=[BareUser], host=host)
     else:
+        user_class = TaskApiUser if variant == "loadgate" else GetUser
         scenario = validate_scenario({"name": "bench", "target": host, "users": users, "duration": 3600,
                                       "think_time": {"min": 0, "max": 0}, "seed": {"users": 0},
                                       "connections": users}, "bench")
-        env = Environment(user_classes=[TaskApiUser], host=host)
-        generator = Generator(env, scenario, TaskApiUser, "local")
+        env = Environment(user_classes=[user_class], host=host)
+        generator = Generator(env, scenario, user_class, "local")
         collector, probe = Collector(), Probe(host)
 
         def tick() -> None:  # what Session._tick does every second
@@ -107,25 +114,26 @@ def main() -> None:
     from loadgate.servers import start_nginx
 
     nginx = start_nginx()
-    results: dict[str, list[dict]] = {"bare": [], "loadgate": []}
+    variants = ("bare", "loadgate", "recording")
+    results: dict[str, list[dict]] = {v: [] for v in variants}
     try:
         for round_no in range(args.rounds):
-            for variant in ("bare", "loadgate") if round_no % 2 == 0 else ("loadgate", "bare"):
+            for variant in variants if round_no % 2 == 0 else variants[::-1]:
                 out = subprocess.run([sys.executable, __file__, "--child", variant, nginx.url, "--users",
                                       str(args.users), "--seconds", str(args.seconds)],
                                      capture_output=True, text=True, cwd=ROOT, check=True)
                 row = json.loads(out.stdout.strip().splitlines()[-1])
                 results[variant].append(row)
-                print(f"round {round_no + 1}: {variant:8s} {row['rps']:8,.0f} requests/s, "
+                print(f"round {round_no + 1}: {variant:9s} {row['rps']:8,.0f} requests/s, "
                       f"{row['per_cpu_s']:8,.0f} per CPU-second", flush=True)
     finally:
         nginx.stop()
     print(f"\nmedians of {args.rounds} rounds, {args.users} users, one process each, nginx on 127.0.0.1:")
     for key, unit in (("rps", "requests/s"), ("per_cpu_s", "requests per CPU-second")):
-        bare = statistics.median(r[key] for r in results["bare"])
-        ours = statistics.median(r[key] for r in results["loadgate"])
-        print(f"  {unit:24s} bare FastHttpUser {bare:8,.0f}   loadgate {ours:8,.0f}   "
-              f"ratio {ours / bare:.3f} (target >= 0.95)")
+        bare, ours, rec = (statistics.median(r[key] for r in results[v]) for v in variants)
+        print(f"  {unit}: bare FastHttpUser {bare:,.0f}, loadgate journeys + recording {ours:,.0f} "
+              f"(ratio {ours / bare:.3f}, target >= 0.95), recording alone {rec:,.0f} "
+              f"(ratio {rec / bare:.3f})")
 
 
 if __name__ == "__main__":
