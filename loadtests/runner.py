@@ -511,13 +511,16 @@ class Session:
             gevent.sleep(PROBE_EVERY_S)
             self.writer.append(rf.SUT, probe.sample())
 
-    def _await_final_reports(self, stopped_at: float) -> None:
-        """Wait until every worker has reported after stopping, so no request goes unshipped."""
+    def _await_final_reports(self, workers: set[str]) -> None:
+        """Wait until each worker has reported as stopped, so no request goes unshipped.
+
+        A report built once a worker's users are stopped holds everything they recorded; a
+        worker that quit on its own sent one before it left.
+        """
         deadline = time.monotonic() + FINAL_REPORT_TIMEOUT_S
         pending: list[str] = []
         while time.monotonic() < deadline:
-            pending = [c for c, (t, state) in self.final_reports.items()
-                       if t < stopped_at or state != STATE_STOPPED]
+            pending = [c for c in workers if self.final_reports.get(c, (0.0, ""))[1] != STATE_STOPPED]
             if not pending:
                 return
             gevent.sleep(0.2)
@@ -545,9 +548,9 @@ class Session:
                     break
                 self.interrupts.event.wait(timeout=min(0.5, max(0.0, end - time.time())))
             meta.ended_at = self.stopped_at = time.time()
+            workers = set(runner.clients) | set(self.final_reports) if self.distributed else set()
             runner.stop()
-            if self.distributed:
-                self._await_final_reports(self.stopped_at)
+            self._await_final_reports(workers)
             gevent.killall(self.greenlets, block=True)
             self.greenlets = []
         if self.generator is not None:
