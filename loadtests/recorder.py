@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from hdrh.histogram import HdrHistogram
 
@@ -31,6 +32,7 @@ from loadgate.runformat import (
     IntervalHistogram,
     merge,
     new_histogram,
+    write_hlog,
 )
 
 Key = tuple[float, str]
@@ -108,10 +110,11 @@ class Recorder:
 
 @dataclass
 class _Cell:
-    """One (interval, endpoint): live histograms, or their encoded form once the interval is old."""
+    """One (interval, endpoint): a live histogram, or its encoded form once the interval is old."""
 
     hist: HdrHistogram | None = None
     encoded: bytes | None = None
+    max_value: int = 0
 
     def get(self) -> HdrHistogram:
         if self.hist is None:
@@ -121,7 +124,25 @@ class _Cell:
 
     def compact(self) -> None:
         if self.hist is not None:
-            self.encoded, self.hist = self.hist.encode(), None
+            self.encoded, self.max_value, self.hist = self.hist.encode(), self.hist.get_max_value(), None
+
+    def for_log(self) -> _Encoded:
+        self.compact()
+        return _Encoded(self.encoded or new_histogram().encode(), self.max_value)
+
+
+@dataclass
+class _Encoded:
+    """What ``runformat.write_hlog`` needs of a histogram, without decoding it again."""
+
+    blob: bytes
+    max_value: int
+
+    def encode(self) -> bytes:
+        return self.blob
+
+    def get_max_value(self) -> int:
+        return self.max_value
 
 
 @dataclass
@@ -158,19 +179,25 @@ class Collector:
                     cell.compact()
 
     def intervals(self, corrected: bool = False) -> list[IntervalHistogram]:
-        """All interval histograms, for ``runformat.write_hlog``."""
+        """All interval histograms, decoded (tests and benchmarks; the run uses ``write_hlog``)."""
         cells = self.corrected if corrected else self.raw
         return [IntervalHistogram(ep, t, INTERVAL_S, cell.get()) for (t, ep), cell in sorted(cells.items())]
 
-    def interval_starts(self) -> list[float]:
-        return sorted({t for t, _ in self.raw} | {t for t, _ in self.failures})
+    def write_hlog(self, path: Path, base_time: float, corrected: bool = False) -> None:
+        """The interval log, from the encoded histograms: hours of intervals are never all
+        decoded at once (each would be ~190 KB of counts)."""
+        cells = self.corrected if corrected else self.raw
+        write_hlog(path, (IntervalHistogram(ep, t, INTERVAL_S, cell.for_log())  # type: ignore[arg-type]
+                          for (t, ep), cell in cells.items()), base_time)
 
-    def requests_in(self, t: float) -> dict[str, int]:
-        """Requests per endpoint in the interval starting at ``t`` (failures included)."""
-        return {ep: n for (ti, ep), n in sorted(self.counts.items()) if ti == t and n}
-
-    def failures_in(self, t: float) -> dict[str, int]:
-        return {ep: n for (ti, ep), n in sorted(self.failures.items()) if ti == t and n}
+    def per_interval(self) -> dict[float, tuple[dict[str, int], dict[str, int]]]:
+        """Per interval start: (requests per endpoint, failures included; failures per endpoint)."""
+        out: dict[float, tuple[dict[str, int], dict[str, int]]] = {}
+        for (t, ep), n in sorted(self.counts.items()):
+            out.setdefault(t, ({}, {}))[0][ep] = n
+        for (t, ep), n in sorted(self.failures.items()):
+            out.setdefault(t, ({}, {}))[1][ep] = n
+        return out
 
     def totals(self) -> tuple[int, int]:
         """(requests, failures) over the whole run so far."""

@@ -583,13 +583,13 @@ class Session:
         meta.interrupted = self.interrupts.reason is not None
         meta.interrupt_reason = self.interrupts.reason
         base = rf.interval_start(meta.started_at)
-        rf.write_hlog(self.writer.file(rf.RAW_LOG), self.collector.intervals(), base_time=base)
-        rf.write_hlog(self.writer.file(rf.CORRECTED_LOG), self.collector.intervals(corrected=True),
-                      base_time=base)
-        for t in sorted(set(self.collector.interval_starts()) | set(self.users_by_interval)):
+        self.collector.write_hlog(self.writer.file(rf.RAW_LOG), base)
+        self.collector.write_hlog(self.writer.file(rf.CORRECTED_LOG), base, corrected=True)
+        counts = self.collector.per_interval()
+        for t in sorted(set(counts) | set(self.users_by_interval)):
+            requests, failures = counts.get(t, ({}, {}))
             self.writer.append(rf.TIMELINE, rf.TimelineRow(
-                t=t, users=self.users_by_interval.get(t, 0),
-                requests=self.collector.requests_in(t), failures=self.collector.failures_in(t)))
+                t=t, users=self.users_by_interval.get(t, 0), requests=requests, failures=failures))
         self.writer.write_meta(meta)
         summary = write_summary(self.writer.path)
         path = self.writer.finish()

@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from loadgate.runformat import INTERVAL_S, interval_start, new_histogram
+from loadgate.runformat import INTERVAL_S, interval_start, new_histogram, read_hlog
 from loadtests.recorder import Collector, Recorder
 
 T0 = 1_800_000_000.0  # an interval boundary
@@ -54,9 +54,9 @@ def test_intervals_are_epoch_aligned_so_every_process_agrees():
     collector = Collector()
     collector.absorb(a.drain())
     collector.absorb(b.drain())
-    assert collector.interval_starts() == [T0, T0 + INTERVAL_S]
+    assert sorted(collector.per_interval()) == [T0, T0 + INTERVAL_S]
     assert [interval_start(T0 + 4.9), interval_start(T0 + 5.1)] == [T0, T0 + INTERVAL_S]
-    assert collector.requests_in(T0) == {"GET /tasks": 1}
+    assert collector.per_interval()[T0] == ({"GET /tasks": 1}, {})
 
 
 def test_a_late_shipment_to_an_old_compacted_interval_is_still_added_exactly():
@@ -71,7 +71,22 @@ def test_a_late_shipment_to_an_old_compacted_interval_is_still_added_exactly():
     (interval,) = collector.intervals()
     assert interval.histogram.get_total_count() == 2
     assert interval.histogram.get_max_value() == pytest.approx(2500, rel=1e-3)
-    assert collector.failures_in(T0) == {"GET /tasks": 1}
+    assert collector.per_interval()[T0] == ({"GET /tasks": 2}, {"GET /tasks": 1})
+
+
+def test_the_interval_log_is_written_from_encoded_histograms_and_reads_back_exactly(tmp_path):
+    rec, collector = Recorder(), Collector(keep_live_s=0)
+    for endpoint, start, us, failed in _samples(5_000):
+        rec.record(endpoint, start, us, failed)
+    collector.absorb(rec.drain())
+    expected = {(iv.start, iv.endpoint): iv.histogram for iv in collector.intervals()}
+    collector.compact(now=T0 + 1_000)  # every interval old: nothing decoded when writing
+    collector.write_hlog(tmp_path / "raw.hlog", base_time=T0)
+    assert all(cell.hist is None for cell in collector.raw.values())
+    back = read_hlog(tmp_path / "raw.hlog")
+    assert len(back) == len(expected)
+    for iv in back:
+        assert _same(iv.histogram, expected[(iv.start, iv.endpoint)])
 
 
 def test_open_model_corrected_latency_runs_from_the_intended_start():
