@@ -164,9 +164,19 @@ class TaskApiUser(LoadgateUser):
             self.token_expires = time.time() + float(data.get("expires_in") or 1800)
 
     def act(self, action: str, intended: float | None) -> None:
-        if self.auth and time.time() > self.token_expires - RELOGIN_MARGIN_S:
-            self.login(intended)  # tokens expire (30 min by default); soaks outlive them
+        if self.email is not None and (not self.auth or time.time() > self.token_expires - RELOGIN_MARGIN_S):
+            # Signed out (a failed sign-in, a rejected or expiring token): sign in again instead
+            # of the step, as a real client would; requests without a token would only measure
+            # 401s. Tokens expire (30 min by default) and soaks outlive them.
+            self.login(intended)
+            return
         getattr(self, action)(intended)
+
+    def call(self, method: str, url: str, name: str, intended: float | None = None, **kwargs):
+        response = super().call(method, url, name, intended, **kwargs)
+        if response.status_code == 401 and name != "/auth/login":
+            self.auth = {}  # the token was refused: the next step signs in again
+        return response
 
     def _get(self, url: str, name: str, intended: float | None):
         return self.call("GET", url, name, intended, headers=self.auth)

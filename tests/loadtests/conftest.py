@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -9,7 +10,7 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from runhelpers import NOMINAL_CYCLE_US, STALL_AT_S, STALL_S
+from runhelpers import FAILED_LOGINS, NOMINAL_CYCLE_US, STALL_AT_S, STALL_S
 
 
 @dataclass
@@ -90,3 +91,51 @@ def stall_server() -> Iterator[LocalServer]:
 
     for server in _serve(Handler):
         yield LocalServer(f"http://127.0.0.1:{server.server_port}", lambda: count[0])
+
+
+@pytest.fixture
+def flaky_login_server() -> Iterator[LocalServer]:
+    """A task API stand-in whose first FAILED_LOGINS sign-ins answer 503; every other route
+    answers 401 without the token it hands out. ``requests()`` counts requests sent without it."""
+    lock = threading.Lock()
+    logins = [0]
+    unauthenticated = [0]
+
+    class Handler(_Handler):
+        def _json(self, status: int, body: dict) -> None:
+            data = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = json.loads(self.rfile.read(length) or b"{}")
+            if self.path == "/admin/seed":
+                users = [{"email": f"{body['email_prefix']}{i}@example.com", "id": str(i)}
+                         for i in range(body["users"])]
+                return self._json(200, {"users": users})
+            if self.path == "/auth/login":
+                with lock:
+                    logins[0] += 1
+                    failed = logins[0] <= FAILED_LOGINS
+                if failed:
+                    return self._json(503, {"title": "store unavailable"})
+                return self._json(200, {"access_token": "tok", "token_type": "bearer", "expires_in": 1800})
+            self.do_GET()
+
+        def do_GET(self) -> None:
+            if self.path == "/health":
+                return self._json(200, {"status": "ok", "store": "stand-in", "cache": "none"})
+            if self.path == "/metrics":  # the SUT probe's, public as the API's is
+                return self.answer()
+            if self.headers.get("Authorization") != "Bearer tok":
+                with lock:
+                    unauthenticated[0] += 1
+                return self._json(401, {"title": "not signed in"})
+            self._json(200, {"items": []})
+
+    for server in _serve(Handler):
+        yield LocalServer(f"http://127.0.0.1:{server.server_port}", lambda: unauthenticated[0])

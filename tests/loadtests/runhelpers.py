@@ -24,6 +24,8 @@ STALL_AT_S = 3.0
 """The stall test server stalls this long after its first request ..."""
 STALL_S = 1.0
 """... for this long."""
+FAILED_LOGINS = 4
+"""The flaky-login test server refuses this many sign-ins (503) before it lets users in."""
 
 
 def loadgate_env(**extra: str) -> dict[str, str]:
