@@ -2,7 +2,7 @@
 
     >>> p = make_plan(users=100_000, rpm=1_000_000)
     >>> p.locust_workers, p.api_replicas
-    (130, 145)
+    (15, 38)
     >>> print(kustomize_patch(p))             # replicas for the Kubernetes overlays
     apiVersion: apps/v1
     kind: Deployment
@@ -29,16 +29,19 @@ from loadgate.errors import InputError
 from reports.rundata import RunData
 
 # Defaults: measured figures, per unit of the Kubernetes overlays (one Locust worker process on
-# 1 CPU; one API pod of 1 CPU running one uvicorn worker). The lead replaces them with the
-# numbers from benchmarks/ (see docs/capacity.md, "Where the defaults come from"); the k8s
-# overlays' plan.yaml files state the same inputs explicitly, so changing a default here does
-# not resize an overlay silently.
-WORKER_USERS = 1000
-"""Simulated users one Locust worker carries below 90 % CPU and 50 ms event-loop lag."""
-WORKER_RPS = 800
-"""Requests per second one Locust worker sends at that point."""
-REPLICA_RPS = 150
-"""Requests per second one API replica serves with p95 within the SLO."""
+# 1 CPU; one API pod of 1 CPU running one uvicorn worker), from runs on a 2-core VM (2026-11-28;
+# docs/capacity.md, "Where the defaults come from"). The k8s overlays' plan.yaml files state the
+# same inputs explicitly, so changing a default here does not resize an overlay silently.
+WORKER_USERS = 10_000
+"""Simulated users one Locust worker carries: benchmarks/bench_users.py, 10,000 users (5-7 s think
+time) in one process at 35 % CPU, 14.8 KB RSS per user, generator-added p99 1.2-10 ms."""
+WORKER_RPS = 1_500
+"""Requests per second one Locust worker sends at the 90 % CPU bound: a capacity staircase (one
+process, 60 -> 600 users) sent 281 rps at 17 % mean CPU, which ``--from`` scales to 1,501 rps."""
+REPLICA_RPS = 580
+"""Requests per second one API replica serves with p95 within the SLO: a LOWER bound, the same
+staircase's highest plateau (580.6 rps at 600 users, p95 10.1 ms, the SLO not yet broken), with
+the API on the embedded SQLite store, not MongoDB."""
 HEADROOM = 1.3
 """Multiplier on the load: 1.3 sizes for 30 % more than asked, for spikes and failover."""
 NODES = 3

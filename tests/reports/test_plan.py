@@ -25,8 +25,8 @@ OVERLAYS = sorted((REPO / "k8s" / "overlays").glob("*/plan.yaml"))
 
 def test_the_scaling_plans_target_with_the_documented_defaults():
     plan = make_plan(users=100_000, rpm=1_000_000)
-    # ceil(max(100000 / 1000, 16667 / 800) * 1.3) and ceil(16667 / 150 * 1.3)
-    assert (plan.locust_workers, plan.api_replicas) == (130, 145)
+    # ceil(max(100000 / 10000, 16667 / 1500) * 1.3) and ceil(16667 / 580 * 1.3)
+    assert (plan.locust_workers, plan.api_replicas) == (15, 38)
     assert plan.plan_servers == 100  # 100,000 users at 1,000 per server
     assert plan.sources == dict.fromkeys(
         ("worker_users", "worker_rps", "replica_rps"), "default (docs/capacity.md)"
