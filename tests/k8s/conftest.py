@@ -3,22 +3,14 @@ from scenarios/ as it is now (so these tests do not depend on which scenario fil
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
+from k8s_manifests import render_tree
 
 from loadgate import swarm
 
 OVERLAYS = ("smoke", "1k", "10k", "100k")
-
-
-def render_tree(root: Path) -> Path:
-    """A copy of k8s/ and scenarios/ under ``root``, with a fresh scenario list; its root."""
-    shutil.copytree(swarm.ROOT / "k8s", root / "k8s")
-    shutil.copytree(swarm.ROOT / "scenarios", root / "scenarios")
-    (root / "k8s/base/scenarios/kustomization.yaml").write_text(swarm.scenarios_kustomization(root))
-    return root
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,10 @@
 from __future__ import annotations
 
 import re
+import shutil
+from pathlib import Path
 
+from loadgate import swarm
 from loadgate.swarm import pod_containers
 
 _REF = re.compile(r"\$\$|\$\(([A-Za-z_][A-Za-z0-9_]*)\)")
@@ -58,3 +61,11 @@ def resolve_env(c: dict, objects: list[dict], secrets: dict[tuple[str, str], str
 def command_line(c: dict, env: dict[str, str]) -> list[str]:
     """command + args with $(VAR) expanded, as the kubelet runs them."""
     return [expand(a, env) for a in [*c.get("command", []), *c.get("args", [])]]
+
+
+def render_tree(root: Path) -> Path:
+    """A copy of k8s/ and scenarios/ under ``root``, with a fresh scenario list; its root."""
+    shutil.copytree(swarm.ROOT / "k8s", root / "k8s")
+    shutil.copytree(swarm.ROOT / "scenarios", root / "scenarios")
+    (root / "k8s/base/scenarios/kustomization.yaml").write_text(swarm.scenarios_kustomization(root))
+    return root

@@ -13,8 +13,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from conftest import render_tree
-from k8s_manifests import find
+from k8s_manifests import find, render_tree
 
 from loadgate import swarm
 
