@@ -78,16 +78,18 @@ class UserPublic(BaseModel):
     updatedAt: datetime
 
 
+def _refuse_null(cls, value: object) -> object:
+    """In a partial update an omitted field stays as it is; an explicit null is an error."""
+    if value is None:
+        raise ValueError("may not be null")
+    return value
+
+
 class UserUpdate(Strict):
     name: Name | None = None
     email: Email | None = None
 
-    @field_validator("name", "email", mode="before")
-    @classmethod
-    def _not_null(cls, value: object) -> object:
-        if value is None:
-            raise ValueError("may not be null")
-        return value
+    _not_null = field_validator("name", "email", mode="before")(_refuse_null)
 
 
 class TaskCreate(Strict):
@@ -107,12 +109,7 @@ class TaskUpdate(Strict):
     priority: Priority | None = None
     dueDate: UtcDatetime | None = None
 
-    @field_validator("title", "description", "status", "priority", mode="before")
-    @classmethod
-    def _not_null(cls, value: object) -> object:
-        if value is None:
-            raise ValueError("may not be null")
-        return value
+    _not_null = field_validator("title", "description", "status", "priority", mode="before")(_refuse_null)
 
 
 class TaskPublic(BaseModel):
