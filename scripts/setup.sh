@@ -24,8 +24,13 @@ fi
 stamp=.venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)
 if [ ! -f "$stamp" ]; then
   echo "setup: installing loadgate and its dependencies into .venv"
-  .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q -e ".[dev]"
+  # Quiet unless it fails: the editable build's warnings are noise on every fresh machine.
+  if ! { .venv/bin/python -m pip install -q --upgrade pip && .venv/bin/python -m pip install -q -e ".[dev]"; } \
+      > .venv/install.log 2>&1; then
+    cat .venv/install.log >&2
+    echo "setup: pip install failed (log above, also in .venv/install.log)" >&2
+    exit 1
+  fi
   rm -f .venv/.installed-*; touch "$stamp"
 fi
 
