@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from taskapi_helpers import User, running, seed_users, settings
+from taskapi_helpers import Clock, User, running, seed_users, settings
 
 
 @pytest.fixture(scope="session")
@@ -45,3 +45,9 @@ def alice(take_user) -> User:
 def bob(take_user) -> User:
     """Another user of this test's own."""
     return take_user()
+
+
+@pytest.fixture
+def clock() -> Clock:
+    """A hand-moved clock, starting at 0."""
+    return Clock()

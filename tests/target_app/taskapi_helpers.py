@@ -84,3 +84,13 @@ def crash(server) -> None:
     """Kill a test server outright (SIGKILL), as a crash would: faster than its graceful stop."""
     server.proc.kill()
     server.proc.wait()
+
+
+class Clock:
+    """A clock the test moves by hand (``clock.now += 5``), for breakers and TTLs."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now

@@ -3,21 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from taskapi_helpers import Clock
 
 from target_app.breaker import CircuitBreaker, State
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
 
 
 @pytest.fixture

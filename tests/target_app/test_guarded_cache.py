@@ -35,18 +35,6 @@ class FlakyCache(MemoryCache):
             raise CacheError("unreachable")
 
 
-class Clock:
-    now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
 @pytest.fixture
 def flaky() -> FlakyCache:
     return FlakyCache()
