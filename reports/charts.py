@@ -122,48 +122,58 @@ def percentile_spectrum(run: RunData) -> bytes:
     return _png(fig)
 
 
-def throughput_and_users(run: RunData) -> bytes:
-    """Requests per second and users over time (from ``timeline.jsonl``)."""
+def _timeline_chart(run: RunData, title, left, right) -> bytes:
+    """A ``timeline.jsonl`` chart: ``left(ax, x, tl)`` draws on the main axis, ``right(twin, x, tl)``
+    on a second y axis sharing time; ``title`` is a string or ``title(tl)``."""
     fig, ax = _figure()
     tl = run.timeline
     if tl.empty:
         _empty(ax, "no timeline recorded")
     else:
         x, label = _elapsed(run, tl.index.to_numpy())
+        left(ax, x, tl)
+        ax.set_xlabel(label)
+        ax.grid(True, alpha=0.3)
+        twin = ax.twinx()
+        right(twin, x, tl)
+        twin.set_ylim(bottom=0)
+    ax.set_title(title(tl) if callable(title) else title)
+    return _png(fig)
+
+
+def throughput_and_users(run: RunData) -> bytes:
+    """Requests per second and users over time (from ``timeline.jsonl``)."""
+
+    def rps(ax, x, tl):
         ax.plot(x, tl["rps"], color="tab:blue", label="requests/s")
         ax.set_ylabel("requests/s", color="tab:blue")
-        ax.set_xlabel(label)
         ax.set_ylim(bottom=0)
-        ax.grid(True, alpha=0.3)
-        users = ax.twinx()
-        users.step(x, tl["users"], where="post", color="tab:orange", label="users")
-        users.set_ylabel("users", color="tab:orange")
-        users.set_ylim(bottom=0)
-    ax.set_title("Throughput and users")
-    return _png(fig)
+
+    def users(ax, x, tl):
+        ax.step(x, tl["users"], where="post", color="tab:orange", label="users")
+        ax.set_ylabel("users", color="tab:orange")
+
+    return _timeline_chart(run, "Throughput and users", rps, users)
 
 
 def errors_over_time(run: RunData) -> bytes:
     """Failed requests per second and the error ratio per interval."""
-    fig, ax = _figure()
-    tl = run.timeline
-    if tl.empty:
-        _empty(ax, "no timeline recorded")
-    else:
-        x, label = _elapsed(run, tl.index.to_numpy())
+
+    def failures(ax, x, tl):
         # A filled step, not bars: an hour has 720 intervals, and bars cost a patch each.
         ax.fill_between(x, tl["failures_per_s"], step="post", color="tab:red", alpha=0.5, label="failures/s")
         ax.set_ylabel("failures/s", color="tab:red")
-        ax.set_xlabel(label)
-        ax.grid(True, alpha=0.3)
-        ratio = ax.twinx()
-        ratio.step(x, tl["error_ratio"] * 100, where="post", color="black", linewidth=1, label="error %")
-        ratio.set_ylabel("error %")
-        ratio.set_ylim(bottom=0)
         if not tl["failures"].any():
             ax.set_ylim(0, 1)
-    ax.set_title(f"Errors ({int(tl['failures'].sum()) if not tl.empty else 0:,} failed requests)")
-    return _png(fig)
+
+    def ratio(ax, x, tl):
+        ax.step(x, tl["error_ratio"] * 100, where="post", color="black", linewidth=1, label="error %")
+        ax.set_ylabel("error %")
+
+    def title(tl):
+        return f"Errors ({int(tl['failures'].sum()) if not tl.empty else 0:,} failed requests)"
+
+    return _timeline_chart(run, title, failures, ratio)
 
 
 def cache_hit_over_time(run: RunData) -> bytes:
