@@ -27,7 +27,7 @@ from prometheus_client.parser import text_string_to_metric_families
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from loadgate import servers  # noqa: E402
+from testsupport import servers  # noqa: E402
 
 TARGET_RATIO = 0.5
 SEED_TOKEN = "bench-seed-token"

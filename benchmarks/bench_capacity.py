@@ -18,7 +18,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from loadgate import servers
+from testsupport import servers
 
 HERE = Path(__file__).resolve().parent
 

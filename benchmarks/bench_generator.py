@@ -111,7 +111,7 @@ def main() -> None:
         return
 
     sys.path.insert(0, str(ROOT))
-    from loadgate.servers import start_nginx
+    from testsupport.servers import start_nginx
 
     nginx = start_nginx()
     variants = ("bare", "loadgate", "recording")

@@ -39,7 +39,7 @@ endpoints:
 
 def write_bench_run(root: Path) -> Path:
     """One hour, 20 endpoints (~100 requests/s each, log-normal latencies), raw and corrected."""
-    from reports.synthetic import Endpoint, write_run
+    from testsupport.synthetic import Endpoint, write_run
 
     routes = ["GET /tasks", "GET /tasks/{id}", "POST /tasks", "PATCH /tasks/{id}", "DELETE /tasks/{id}",
               "GET /users/me", "PATCH /users/me", "GET /analytics", "POST /auth/login"]

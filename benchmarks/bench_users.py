@@ -41,11 +41,11 @@ def main() -> None:
     from locust.env import Environment
 
     from loadgate.runformat import merge
-    from loadgate.servers import start_nginx
     from loadtests.journeys import TaskApiUser
     from loadtests.recorder import Collector
     from loadtests.runner import Generator
     from loadtests.scenario import validate_scenario
+    from testsupport.servers import start_nginx
 
     nginx = start_nginx()
     try:

@@ -23,8 +23,8 @@ from pathlib import Path
 import yaml
 
 from loadgate.errors import InputError
+from loadgate.paths import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 NAMESPACE = "loadgate"
 MASTER = "locust-master"
 WORKERS = "locust-worker"

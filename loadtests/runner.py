@@ -55,7 +55,7 @@ from rich.console import Console
 
 from loadgate import runformat as rf
 from loadgate.errors import InputError
-from loadgate.servers import ROOT
+from loadgate.paths import ROOT
 from loadtests.arrivals import Arrivals
 from loadtests.health import HealthMonitor
 from loadtests.journeys import LoadgateUser, Plan, configure

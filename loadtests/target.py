@@ -28,7 +28,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from loadgate.errors import InputError
-from loadgate.servers import free_port
+from loadgate.paths import free_port
 from loadtests.scenario import Scenario
 
 START_TIMEOUT_S = 60.0

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from loadgate import servers
+from testsupport import servers
 
 
 def _server(start, env_var: str) -> Iterator[str]:

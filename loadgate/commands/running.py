@@ -73,7 +73,7 @@ def run(scenario: ScenarioArg, target: Target = None,
     try:
         loaded, path = _load(scenario, target, duration, users)
         _logging()
-        from loadgate.servers import free_port
+        from loadgate.paths import free_port
         from loadtests.runner import RunOptions, run_scenario
 
         result = run_scenario(RunOptions(

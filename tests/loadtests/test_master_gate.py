@@ -9,7 +9,7 @@ import json
 import pytest
 from runhelpers import loadgate_bg, the_run
 
-from loadgate.servers import free_port
+from testsupport.servers import free_port
 
 
 @pytest.mark.slow

@@ -13,7 +13,7 @@ import time
 import pytest
 from runhelpers import loadgate_bg
 
-from loadgate.servers import free_port, wait_for_port
+from testsupport.servers import free_port, wait_for_port
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from report_helpers import sut_counters
 
-from reports.synthetic import START, write_samples_run
+from testsupport.synthetic import START, write_samples_run
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import pytest
 from report_helpers import loadgate, write_slo
 
 from loadgate import runformat as rf
-from reports.synthetic import write_samples_run
+from testsupport.synthetic import write_samples_run
 
 
 @pytest.fixture

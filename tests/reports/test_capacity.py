@@ -12,7 +12,7 @@ from report_helpers import loadgate, write_slo
 from loadgate.errors import InputError
 from reports.capacity import Step, analyse, fit_usl, p95_break, range_note, steps_of, usl
 from reports.rundata import RunData
-from reports.synthetic import write_samples_run, write_steps_run
+from testsupport.synthetic import write_samples_run, write_steps_run
 
 LAM, ALPHA, BETA = 20.0, 0.03, 0.0002  # N* = sqrt(0.97 / 0.0002) ~ 69.6
 LEVELS = [1, 5, 10, 20, 40, 60, 80, 120, 160, 200]

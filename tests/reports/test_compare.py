@@ -9,7 +9,7 @@ from report_helpers import loadgate
 
 from reports.compare import compare_runs, hodges_lehmann
 from reports.rundata import RunData
-from reports.synthetic import Endpoint, write_run
+from testsupport.synthetic import Endpoint, write_run
 
 ENDPOINTS = {
     "GET /tasks": Endpoint(rps=60, median_ms=20, sigma=0.5),

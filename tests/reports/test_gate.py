@@ -14,7 +14,7 @@ from reports.compare import Shift
 from reports.gate import JUNIT_FILE, VERDICT_FILE, gate, judge_criterion
 from reports.rundata import RunData
 from reports.slo import Criterion, Limit
-from reports.synthetic import write_samples_run
+from testsupport.synthetic import write_samples_run
 
 
 def _slo(tmp_path, body: str):

@@ -8,7 +8,7 @@ import pytest
 from loadgate import runformat as rf
 from reports.latency import LatencyLog, counts_of, summary_figures, values_at
 from reports.summary import merged_by_endpoint, percentiles
-from reports.synthetic import START, histogram_of, write_samples_run
+from testsupport.synthetic import START, histogram_of, write_samples_run
 
 
 def test_percentiles_equal_hdrh_on_the_same_merged_histograms(tmp_path):

@@ -9,7 +9,7 @@ import jupytext
 from report_helpers import loadgate, write_slo
 
 from reports.notebook import NOTEBOOK
-from reports.synthetic import write_steps_run
+from testsupport.synthetic import write_steps_run
 
 SOURCE = Path(NOTEBOOK).with_suffix(".py")
 

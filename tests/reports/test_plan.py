@@ -17,7 +17,7 @@ from loadgate import runformat as rf
 from reports.capacity import analyse
 from reports.plan import make_plan
 from reports.rundata import RunData
-from reports.synthetic import START, write_samples_run, write_steps_run
+from testsupport.synthetic import START, write_samples_run, write_steps_run
 
 REPO = Path(__file__).resolve().parents[2]
 OVERLAYS = sorted((REPO / "k8s" / "overlays").glob("*/plan.yaml"))

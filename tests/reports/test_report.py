@@ -17,7 +17,7 @@ from reports import charts
 from reports.capacity import analyse
 from reports.report import build_report
 from reports.rundata import RunData
-from reports.synthetic import Endpoint, write_run, write_steps_run
+from testsupport.synthetic import Endpoint, write_run, write_steps_run
 
 PNG = b"\x89PNG\r\n\x1a\n"
 ENDPOINTS = {

@@ -151,7 +151,7 @@ async def test_when_the_store_returns_service_resumes_by_itself(on_own_ferretdb,
 
 
 async def test_the_api_starts_while_the_store_is_down_and_says_it_is_not_ready():
-    from loadgate.servers import free_port
+    from testsupport.servers import free_port
 
     config = settings(MONGODB_URL=f"mongodb://127.0.0.1:{free_port()}/", STORE_TIMEOUT_MS=300)
     async with running(config) as client:

@@ -12,7 +12,7 @@ import httpx
 import pytest
 from taskapi_helpers import sample
 
-from loadgate.servers import free_port
+from testsupport.servers import free_port
 
 LOADGATE = str(Path(sys.executable).with_name("loadgate"))
 
