@@ -3,30 +3,28 @@
     >>> status = StatusLine(total_s=300)
     >>> status.update(elapsed=12, users=100, rps=16.4, p95_ms=4.1, requests=197, failures=0,
     ...               hit_ratio=0.91)
-      12/300s  users 100  rps 16.4  p95 4.1 ms  errors 0 (0.0%)  cache hit 91%
+      12/300s  users 100  rps 16.4  p95 4.10 ms  errors 0 (0.0%)  cache hit 91%
 
 On a terminal the line redraws in place (rich Live); elsewhere (CI logs) it prints every 10 s.
-The table at the end reads ``summary.json``, which ``reports.summary`` rebuilt from the logs.
 """
 
 from __future__ import annotations
 
+import sys
 import time
 
 from rich.console import Console
 from rich.live import Live
-from rich.table import Table
 from rich.text import Text
 
-from loadgate.runformat import Summary
+from loadgate.runformat.figures import format_ms
 
 PLAIN_EVERY_S = 10.0
 
 
-def _ms(value: float | None) -> str:
-    if value is None:
-        return "-"
-    return f"{value:.2f}" if value < 10 else f"{value:.1f}" if value < 1000 else f"{value:,.0f}"
+def make_console() -> Console:
+    """rich, at the terminal's width; 120 columns in logs, so the end-of-run table fits."""
+    return Console() if sys.stdout.isatty() else Console(width=120)
 
 
 class StatusLine:
@@ -51,24 +49,10 @@ class StatusLine:
                failures: int, hit_ratio: float | None, note: str = "") -> None:
         share = failures / requests if requests else 0.0
         line = (f"{elapsed:5.0f}/{self.total_s:.0f}s  users {users:,}  rps {rps:,.1f}  "
-                f"p95 {_ms(p95_ms)} ms  errors {failures:,} ({share:.1%})  "
+                f"p95 {format_ms(p95_ms)} ms  errors {failures:,} ({share:.1%})  "
                 f"cache hit {'-' if hit_ratio is None else f'{hit_ratio:.0%}'}{note}")
         if self._live is not None:
             self._live.update(Text(line), refresh=True)
         elif time.monotonic() - self._last_plain >= PLAIN_EVERY_S:
             self._last_plain = time.monotonic()
             self.console.print(line, highlight=False)
-
-
-def summary_table(summary: Summary) -> Table:
-    """Per endpoint and total: requests, failures, rps and latency percentiles in ms."""
-    table = Table(title=f"{summary.run_id}: {summary.duration_s:.0f}s, up to {summary.users_max:,} users",
-                  title_justify="left")
-    for col in ("endpoint", "requests", "failures", "rps", "p50", "p95", "p99", "max", "cache hit"):
-        table.add_column(col, justify="left" if col == "endpoint" else "right")
-    rows = [*sorted(summary.endpoints.items()), ("Total", summary.total)]
-    for name, e in rows:
-        hit = "" if e.cache_hit_ratio is None else f"{e.cache_hit_ratio:.0%}"
-        table.add_row(name, f"{e.count:,}", f"{e.failures:,}", f"{e.rps:,.1f}", _ms(e.p50), _ms(e.p95),
-                      _ms(e.p99), _ms(e.max), hit, style="bold" if name == "Total" else None)
-    return table

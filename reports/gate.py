@@ -5,7 +5,7 @@
     ('GO', 0)
     >>> [(c.name, c.result) for c in result.criteria][:2]
     [('Total p95', 'pass'), ('Total error_rate', 'pass')]
-    >>> print_gate(result)                                   # a rich table and the verdict
+    >>> loadgate.console.print_gate(result)                  # the CLI prints it: a rich table
 
 Verdicts: GO (every criterion passes), WARN (some warn level is crossed), NO-GO (some fail level
 is crossed, or a real regression against the baseline), INVALID (the run cannot be trusted:
@@ -15,15 +15,15 @@ is never GO. The gate writes ``verdict.json`` and ``junit.xml`` into the run dir
 
 from __future__ import annotations
 
+import io
 import math
-import os
 import xml.etree.ElementTree as ET
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Literal
 
 from loadgate.errors import EXIT_GO, EXIT_INVALID, EXIT_NO_GO, EXIT_WARN, InputError
-from loadgate.runformat import TOTAL, EndpointSummary, Summary, write_json_atomic
+from loadgate.runformat import TOTAL, EndpointSummary, Summary, write_atomic, write_json_atomic
 from reports.compare import Comparison, Shift, compare_shift, judge
 from reports.rundata import RunData
 from reports.slo import METRICS, Criterion, Limit, Slo, load_slo
@@ -312,10 +312,10 @@ def _row_message(r: Row) -> str:
 
 
 def write_junit(path: Path, result: GateResult) -> None:
-    """Write the JUnit XML through a temporary file and a rename."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    junit_tree(result).write(tmp, encoding="utf-8", xml_declaration=True)
-    os.replace(tmp, path)
+    """Write the JUnit XML atomically."""
+    buf = io.BytesIO()
+    junit_tree(result).write(buf, encoding="utf-8", xml_declaration=True)
+    write_atomic(path, buf.getvalue())
 
 
 def format_value(value: float | None, unit: str) -> str:
@@ -331,52 +331,3 @@ def format_value(value: float | None, unit: str) -> str:
     if unit == "rps":
         return f"{value:,.1f} rps"
     return f"{value:,.2f} {unit}" if value < 100 else f"{value:,.0f} {unit}"
-
-
-STYLES = {
-    "pass": "green",
-    "warn": "yellow",
-    "fail": "bold red",
-    "invalid": "magenta",
-    "skipped": "dim",
-    "GO": "bold green",
-    "WARN": "bold yellow",
-    "NO-GO": "bold red",
-    "INVALID": "bold magenta",
-}
-
-
-def print_gate(result: GateResult, console=None) -> None:
-    """Print the criteria table and the verdict with rich."""
-    from rich.console import Console
-    from rich.table import Table
-
-    console = console or Console()
-    table = Table(title=f"{result.run_id} against {result.slo_file}", title_justify="left")
-    for col, justify in (
-        ("criterion", "left"),
-        ("measured", "right"),
-        ("limit", "left"),
-        ("baseline", "right"),
-        ("delta", "right"),
-        ("result", "left"),
-        ("note", "left"),
-    ):
-        table.add_column(col, justify=justify, overflow="fold")
-    for r in result.criteria:
-        table.add_row(
-            r.name,
-            format_value(r.measured, r.unit),
-            r.limit,
-            format_value(r.baseline, r.unit) if r.baseline is not None else "",
-            f"{r.delta:+.1%}" if r.delta is not None and math.isfinite(r.delta) else "",
-            f"[{STYLES[r.result]}]{r.result.upper()}[/]",
-            r.note,
-        )
-    console.print(table)
-    for reason in result.reasons:
-        console.print(f"[magenta]invalid[/]: {reason}")
-    suffix = " (accepted: --warn-ok)" if result.verdict == "WARN" and result.warn_ok else ""
-    console.print(
-        f"verdict: [{STYLES[result.verdict]}]{result.verdict}[/]{suffix}  (exit {result.exit_code})"
-    )

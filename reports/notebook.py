@@ -9,12 +9,12 @@ The notebook calls the functions below and the rest of ``reports``; it holds no 
 
 from __future__ import annotations
 
-import os
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 from loadgate.errors import InputError
+from loadgate.runformat import write_atomic
 from reports.rundata import RunData
 
 NOTEBOOK_DIR = Path(__file__).resolve().parents[1] / "notebooks"
@@ -132,7 +132,5 @@ def render_notebook(
         )
         body, _ = exporter.from_notebook_node(nbformat.read(executed, as_version=4))
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp_out = out.with_name(f".{out.name}.tmp")
-    tmp_out.write_text(body, encoding="utf-8")
-    os.replace(tmp_out, out)
+    write_atomic(out, body)
     return out

@@ -14,11 +14,11 @@ with an unknown endpoint) leaves earlier reports as they were.
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from loadgate.runformat import write_atomic
 from reports.capacity import CapacityResult
 from reports.compare import Comparison
 from reports.gate import GateResult, format_value
@@ -179,19 +179,6 @@ def collect(
     return content
 
 
-def write_bytes_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` through a temporary file and a rename: a reader never sees half a file."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
-
-
-def write_text_atomic(path: Path, text: str) -> None:
-    """Write ``text`` (UTF-8) atomically, like :func:`write_bytes_atomic`."""
-    write_bytes_atomic(path, text.encode("utf-8"))
-
-
 def build_report(
     run_dir: Path | str,
     slo_file: Path | str | None = None,
@@ -210,6 +197,6 @@ def build_report(
     out = Path(out_dir) if out_dir else content.run.path
     out.mkdir(parents=True, exist_ok=True)
     paths = [out / HTML_FILE, out / MD_FILE]
-    write_text_atomic(paths[0], html)
-    write_text_atomic(paths[1], md)
+    write_atomic(paths[0], html)
+    write_atomic(paths[1], md)
     return paths

@@ -100,8 +100,8 @@ def gate(
     warn_ok: Annotated[bool, typer.Option("--warn-ok", help="Exit 0 on WARN")] = False,
 ) -> None:
     """Judge a run against its SLO: exit 0 GO, 1 NO-GO, 3 WARN, 4 INVALID (2: bad input)."""
+    from loadgate.console import print_gate
     from reports.gate import gate as run_gate
-    from reports.gate import print_gate
 
     with input_errors():
         result = run_gate(run_dir, slo, baseline, warn_ok=warn_ok)
@@ -198,10 +198,10 @@ def capacity(
                 raise InputError(f"{slo}: endpoints.Total.p95: no absolute fail level to find the break at")
         result = analyse(runs, p95_limit_ms=limit)
     if chart is not None:
+        from loadgate.runformat import write_atomic
         from reports.charts import throughput_vs_concurrency
-        from reports.report import write_bytes_atomic
 
-        write_bytes_atomic(chart, throughput_vs_concurrency(result.steps, result.fit, result.slo_break))
+        write_atomic(chart, throughput_vs_concurrency(result.steps, result.fit, result.slo_break))
     if as_json:
         typer.echo(json.dumps(result.to_dict(), indent=2, default=float))
         return
@@ -268,9 +268,9 @@ def plan(
             p95_limit_ms=limit,
         )
     if patch_out is not None:
-        from reports.report import write_text_atomic
+        from loadgate.runformat import write_atomic
 
-        write_text_atomic(patch_out, kustomize_patch(result))
+        write_atomic(patch_out, kustomize_patch(result))
     if as_json:
         typer.echo(json.dumps(result.to_dict(), indent=2))
         return

@@ -21,8 +21,7 @@ from typing import Annotated
 import typer
 
 from loadgate.errors import EXIT_INTERRUPTED, EXIT_USAGE, InputError
-
-SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
+from loadgate.paths import scenarios_dir
 
 ScenarioArg = Annotated[str, typer.Argument(help="A scenario file, or a name in scenarios/ ('smoke').")]
 Target = Annotated[str | None, typer.Option(help="The API's base URL, or 'local' to start it here.")]
@@ -37,11 +36,12 @@ def _fail(command: str, exc: InputError) -> typer.Exit:
 
 
 def scenario_path(arg: str) -> Path:
-    """A path as given, else ``scenarios/<arg>.yaml`` when that exists."""
+    """A path as given, else the shipped ``scenarios/<arg>.yaml`` when that exists."""
     path = Path(arg)
     if path.exists():
         return path
-    for candidate in (SCENARIOS / arg, SCENARIOS / f"{arg}.yaml"):
+    shipped = scenarios_dir()
+    for candidate in (shipped / arg, shipped / f"{arg}.yaml"):
         if candidate.is_file():
             return candidate
     return path
@@ -61,6 +61,21 @@ def _load(arg: str, target: str | None = None, duration: str | None = None, user
     return scenario.with_overrides(target=target, duration=seconds, users=users), path
 
 
+def _write_summary(run_dir: Path) -> None:
+    """summary.json, rebuilt from the logs, inside the run directory before it gets its final name."""
+    from reports.summary import write_summary
+
+    write_summary(run_dir)
+
+
+def _print_summary(run_dir: Path) -> None:
+    """The end-of-run table (the report's own rows), the validity reasons and where the run is."""
+    from loadgate.console import print_run_summary
+    from loadgate.runformat import RunDir
+
+    print_run_summary(RunDir.open(run_dir).summary(), run_dir)
+
+
 def _logging() -> None:
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -74,11 +89,13 @@ def run(scenario: ScenarioArg, target: Target = None,
         loaded, path = _load(scenario, target, duration, users)
         _logging()
         from loadgate.paths import free_port
-        from loadtests.runner import RunOptions, run_scenario
+        from loadtests.session import RunOptions, run_scenario
 
         result = run_scenario(RunOptions(
             loaded, path, out, spawn_workers=workers, expect_workers=workers, master_bind_host="127.0.0.1",
-            master_bind_port=free_port() if workers else 5557, slo_file=loaded.slo_path(path)))
+            master_bind_port=free_port() if workers else 5557, slo_file=loaded.slo_path(path),
+            finalize=_write_summary))
+        _print_summary(result.path)
     except InputError as exc:
         raise _fail("run", exc) from None
     raise typer.Exit(EXIT_INTERRUPTED if result.interrupted else 0)
@@ -104,17 +121,19 @@ def master(scenario: ScenarioArg,
         if slo_file is not None and not slo_file.is_file():
             raise InputError(f"--slo: {slo_file} does not exist")
         _logging()
-        from loadtests.runner import RunOptions, run_scenario
+        from loadtests.session import RunOptions, run_scenario
 
         result = run_scenario(RunOptions(
             loaded, path, out, expect_workers=expect_workers, master_bind_host=master_bind_host,
             master_bind_port=master_bind_port, web_host=web_host, web_port=web_port or None,
-            slo_file=slo_file))
+            slo_file=slo_file, finalize=_write_summary))
+        _print_summary(result.path)
         if result.interrupted:
             raise typer.Exit(EXIT_INTERRUPTED)
         if slo_file is None:
             raise typer.Exit(0)
-        from reports.gate import gate, print_gate
+        from loadgate.console import print_gate
+        from reports.gate import gate
 
         verdict = gate(result.path, slo_file)
         print_gate(verdict)
@@ -130,7 +149,7 @@ def worker(scenario: ScenarioArg,
     try:
         loaded, _ = _load(scenario)
         _logging()
-        from loadtests.runner import run_worker
+        from loadtests.worker import run_worker
 
         code = run_worker(loaded, master_host, master_port)
     except InputError as exc:
@@ -145,7 +164,8 @@ def ui(scenario: ScenarioArg, target: Target = None,
     try:
         loaded, _ = _load(scenario, target, duration, users)
         _logging()
-        from loadtests.runner import make_console, run_ui
+        from loadtests.status import make_console
+        from loadtests.webui import run_ui
 
         run_ui(loaded, web_port, make_console())
     except InputError as exc:

@@ -1,0 +1,140 @@
+"""A run directory as a whole: written under a temporary name and renamed when complete, so a folder
+with the final name is always whole, and opened for reading with its format version checked.
+
+    >>> with RunWriter(Path("runs"), "20261128-130000-smoke") as run:
+    ...     run.append(TIMELINE, TimelineRow(t=0, interval_s=5, users=1))
+    ...     run.write_meta(meta)
+    >>> RunDir.open(Path("runs/20261128-130000-smoke")).meta.scenario_name
+    'smoke'
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from loadgate.errors import InputError
+from loadgate.runformat.hlog import IntervalHistogram, read_hlog
+from loadgate.runformat.io import RunFormatError, read_json_model, read_jsonl, write_json_atomic
+from loadgate.runformat.schema import (
+    CORRECTED_LOG,
+    FORMAT_VERSION,
+    GENERATOR,
+    LOCUST_DIR,
+    META,
+    RAW_LOG,
+    SUMMARY,
+    SUT,
+    TIMELINE,
+    GeneratorSample,
+    Meta,
+    Summary,
+    SutSample,
+    TimelineRow,
+)
+
+
+class RunWriter:
+    """Builds a run directory under a temporary name; renames it into place on exit.
+
+    On an exception (Ctrl-C included) the folder is still finished and renamed, with whatever
+    was written so far; the caller marks it interrupted in ``meta.json``.
+    """
+
+    def __init__(self, out: Path, run_id: str):
+        self.final = out / run_id
+        if self.final.exists():
+            raise InputError(f"{self.final}: already exists; choose another --out or run id")
+        self.path = out / f".{run_id}.partial"
+        shutil.rmtree(self.path, ignore_errors=True)
+        (self.path / "hdr").mkdir(parents=True)
+        (self.path / LOCUST_DIR).mkdir()
+
+    def __enter__(self) -> RunWriter:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.finish()
+
+    def file(self, name: str) -> Path:
+        """Path of a file inside the run directory being written."""
+        return self.path / name
+
+    def append(self, name: str, row: BaseModel) -> None:
+        """Append one JSON line to ``name`` (``sut.jsonl``, ``generator.jsonl``, ``timeline.jsonl``)."""
+        with open(self.path / name, "a") as f:
+            f.write(row.model_dump_json() + "\n")
+
+    def write_meta(self, meta: Meta) -> None:
+        write_json_atomic(self.path / META, meta)
+
+    def finish(self) -> Path:
+        """Rename the folder to its final name (once); returns the final path."""
+        if self.path.exists():
+            os.replace(self.path, self.final)
+        return self.final
+
+
+@dataclass
+class RunDir:
+    """A finished run directory, opened for reading. Files load on first use."""
+
+    path: Path
+    meta: Meta
+
+    @classmethod
+    def open(cls, path: Path | str) -> RunDir:
+        """Open and check a run directory: it exists, has ``meta.json``, and a known version."""
+        path = Path(path)
+        if not path.is_dir():
+            raise RunFormatError(f"{path}: not a run directory (no such folder)")
+        try:
+            raw = json.loads((path / META).read_bytes())
+        except FileNotFoundError:
+            raise RunFormatError(f"{path / META}: missing: not a run directory") from None
+        except ValueError as exc:
+            raise RunFormatError(f"{path / META}: corrupt JSON ({exc})") from None
+        version = raw.get("format_version") if isinstance(raw, dict) else None
+        if version != FORMAT_VERSION:
+            raise RunFormatError(
+                f"{path / META}: format_version {version!r} is not one this loadgate reads ({FORMAT_VERSION})"
+            )
+        return cls(path, read_json_model(path / META, Meta))
+
+    def intervals(self, corrected: bool = False) -> list[IntervalHistogram]:
+        """The interval histograms, raw or coordinated-omission-corrected."""
+        path = self.path / (CORRECTED_LOG if corrected else RAW_LOG)
+        if corrected and not path.exists():
+            return []
+        return read_hlog(path)
+
+    def timeline(self) -> list[TimelineRow]:
+        return read_jsonl(self.path / TIMELINE, TimelineRow)
+
+    def sut(self) -> list[SutSample]:
+        return read_jsonl(self.path / SUT, SutSample)
+
+    def generator(self) -> list[GeneratorSample]:
+        return read_jsonl(self.path / GENERATOR, GeneratorSample)
+
+    def summary(self) -> Summary:
+        return read_json_model(self.path / SUMMARY, Summary)
+
+
+def iter_runs(root: Path) -> Iterator[Path]:
+    """Finished run directories under ``root``, oldest first (partial ones are skipped)."""
+    if root.is_dir():
+        yield from sorted(p for p in root.iterdir() if p.is_dir() and (p / META).exists()
+                          and not p.name.startswith("."))
+
+
+def now() -> float:
+    """Wall-clock epoch seconds (one place, so tests can see what the format uses)."""
+    return time.time()

@@ -1,0 +1,160 @@
+"""The run directory's files and records: names, format version, and the models of each JSON file.
+
+Readers ignore fields they do not know, so a newer writer's additions do not break them.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+FORMAT_VERSION = 1
+
+META = "meta.json"
+SUMMARY = "summary.json"
+RAW_LOG = "hdr/raw.hlog"
+CORRECTED_LOG = "hdr/corrected.hlog"
+LOCUST_DIR = "locust"
+SUT = "sut.jsonl"
+GENERATOR = "generator.jsonl"
+TIMELINE = "timeline.jsonl"
+
+INTERVAL_S = 5.0
+"""Length of one interval histogram, in seconds; intervals are aligned to multiples of it."""
+
+TOTAL = "Total"
+"""Name of the aggregate over all endpoints in summaries (never an endpoint name)."""
+
+
+def interval_start(t: float) -> float:
+    """The start of the interval that time ``t`` (epoch seconds) falls in.
+
+    >>> interval_start(1000.0 * 5 + 3.2)
+    5000.0
+    """
+    return (t // INTERVAL_S) * INTERVAL_S
+
+
+class _Model(BaseModel):
+    # Readers ignore fields they do not know, so a newer writer's additions do not break them.
+    model_config = ConfigDict(extra="ignore")
+
+
+class Meta(_Model):
+    """``meta.json``: what was run, where, when, and whether it finished."""
+
+    format_version: int = FORMAT_VERSION
+    run_id: str
+    scenario_name: str
+    scenario: dict = Field(default_factory=dict, description="The scenario as resolved")
+    scenario_file: str | None = None
+    slo_file: str | None = None
+    git_commit: str | None = None
+    packages: dict[str, str] = Field(default_factory=dict)
+    host: str = ""
+    python: str = ""
+    command: list[str] = Field(default_factory=list)
+    target: str = ""
+    target_kind: str = Field("", description="e.g. 'local (sqlite + memory)', 'url'")
+    model: Literal["closed", "open"] = "closed"
+    workers: int = 0
+    created_at: float = Field(description="When the run began (epoch s), seeding included")
+    started_at: float = Field(description="When measurement began (epoch s), after seeding")
+    ended_at: float | None = None
+    planned_duration_s: float = 0.0
+    interrupted: bool = False
+    interrupt_reason: str | None = None
+    interval_s: float = INTERVAL_S
+
+    @property
+    def duration_s(self) -> float:
+        """Measured seconds (0 while the run is still going)."""
+        return max(0.0, (self.ended_at or self.started_at) - self.started_at)
+
+
+class TimelineRow(_Model):
+    """One line of ``timeline.jsonl``: per interval, users and per-endpoint request counts."""
+
+    t: float = Field(description="Interval start, epoch seconds")
+    interval_s: float = INTERVAL_S
+    users: int = 0
+    requests: dict[str, int] = Field(default_factory=dict)
+    failures: dict[str, int] = Field(default_factory=dict)
+
+
+class SutSample(_Model):
+    """One line of ``sut.jsonl``: cumulative counters scraped from the SUT's ``/metrics``.
+
+    ``cache`` is keyed by endpoint (``GET /tasks/{id}``) then result (hit, miss, error, bypass);
+    ``caches`` by cache name (task, task_list, user, analytics) then result.
+    """
+
+    t: float
+    ok: bool = True
+    error: str | None = None
+    cache: dict[str, dict[str, float]] = Field(default_factory=dict)
+    caches: dict[str, dict[str, float]] = Field(default_factory=dict)
+    rate_limited: float = 0.0
+    breakers: dict[str, float] = Field(default_factory=dict, description="0 closed, 1 half-open, 2 open")
+    store_ops: dict[str, dict[str, float]] = Field(
+        default_factory=dict, description="operation -> {count, sum_s}"
+    )
+
+
+class GeneratorSample(_Model):
+    """One line of ``generator.jsonl``: health of one load-generator process."""
+
+    t: float
+    process: str = Field(description="'master', 'local' or 'worker-<id>'")
+    cpu_percent: float
+    loop_lag_ms: float
+    rss_bytes: int = 0
+    users: int = 0
+
+
+class Percentiles(_Model):
+    """Latency figures in milliseconds from one (merged) HdrHistogram."""
+
+    count: int = 0
+    p50: float | None = None
+    p90: float | None = None
+    p95: float | None = None
+    p99: float | None = None
+    p999: float | None = None
+    max: float | None = None
+    mean: float | None = None
+
+
+class EndpointSummary(Percentiles):
+    """Per endpoint (and ``Total``) in ``summary.json``."""
+
+    failures: int = 0
+    error_rate: float = 0.0
+    rps: float = 0.0
+    cache_hit_ratio: float | None = None
+    cache_lookups: int = 0
+    corrected: Percentiles | None = None
+
+
+class Validity(_Model):
+    """Whether the run measured the API and not the generator, and if not, why."""
+
+    valid: bool = True
+    reasons: list[str] = Field(default_factory=list)
+
+
+class Summary(_Model):
+    """``summary.json``: rebuilt from the logs by ``reports.summary``, never counted in the run."""
+
+    format_version: int = FORMAT_VERSION
+    run_id: str
+    scenario_name: str
+    duration_s: float
+    users_max: int = 0
+    endpoints: dict[str, EndpointSummary]
+    total: EndpointSummary
+    rate_limited: float = 0.0
+    generator_cpu_max: float | None = None
+    generator_loop_lag_p99_ms: float | None = None
+    validity: Validity

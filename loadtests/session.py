@@ -1,0 +1,357 @@
+"""One run as a single local process or as a master: set up, measure, write the run directory.
+
+    >>> result = run_scenario(RunOptions(scenario, Path("scenarios/smoke.yaml"), out=Path("runs"),
+    ...                                  finalize=write_summary))
+    >>> result.path, result.interrupted
+    (PosixPath('runs/20261128-130000-smoke'), False)
+
+- **local** (``loadgate run``): this process runs the users (``Generator``) and records them;
+- **master** (``loadgate master``, ``loadgate run --workers N``): runs no users; merges the workers'
+  histograms (``worker_report``, see ``loadtests.protocol``), probes the SUT, writes the run
+  directory.
+
+The run computes no report numbers (the CLI builds ``summary.json`` from the logs through
+``finalize``, before the folder gets its final name). Its background loops (status tick, SUT
+probe, generator health) run in one ``gevent.pool.Group``: a loop that dies ends the run as
+interrupted, with the reason, so a thinned ``sut.jsonl`` never passes for a whole one.
+
+Importing this module imports Locust, which monkey-patches the process with gevent: import it
+only inside a command that runs load.
+"""
+
+from __future__ import annotations
+
+import logging
+import platform
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import gevent
+import gevent.pool
+from locust.env import Environment
+from locust.runners import STATE_CLEANUP, STATE_STOPPED, STATE_STOPPING, MasterRunner
+from rich.console import Console
+
+from loadgate import runformat as rf
+from loadgate.errors import InputError
+from loadtests import provenance
+from loadtests.generator import Generator, load_user_class
+from loadtests.health import HealthMonitor
+from loadtests.interrupts import Interrupts
+from loadtests.journeys import LoadgateUser
+from loadtests.locust_csv import LocustCsv
+from loadtests.locust_shape import ScenarioShape
+from loadtests.preparation import Target, prepare_target, seed
+from loadtests.probe import Probe
+from loadtests.protocol import REPORT_KEY, SETUP_MESSAGE, SETUP_REQUEST, ProtocolError, Setup, WorkerReport
+from loadtests.recorder import Collector
+from loadtests.scenario import Scenario
+from loadtests.status import StatusLine, make_console
+from loadtests.target import TargetError
+from loadtests.webui import hide_our_arguments_from_locust
+
+logger = logging.getLogger("loadgate")
+
+PROBE_EVERY_S = 5.0
+TICK_S = 1.0
+WORKERS_TIMEOUT_S = 120.0
+FINAL_REPORT_TIMEOUT_S = 15.0
+STOPPED_STATES = (STATE_STOPPING, STATE_STOPPED, STATE_CLEANUP)
+
+
+@dataclass
+class RunOptions:
+    scenario: Scenario
+    scenario_file: Path | None
+    out: Path = Path("runs")
+    spawn_workers: int = 0
+    """``loadgate run --workers N``: start N ``loadgate worker`` processes on 127.0.0.1."""
+    expect_workers: int = 0
+    """Master mode when > 0: wait for this many workers before starting."""
+    master_bind_host: str = "*"
+    master_bind_port: int = 5557
+    web_host: str = "127.0.0.1"
+    web_port: int | None = None
+    slo_file: Path | None = None
+    console: Console = field(default_factory=lambda: make_console())
+    finalize: Callable[[Path], None] | None = None
+    """Called with the finished but not yet renamed folder (the CLI writes ``summary.json`` there)."""
+
+
+@dataclass
+class RunResult:
+    path: Path
+    interrupted: bool
+    slo_file: Path | None
+
+
+class Session:
+    """One run as a local process or a master: set up, measure, write the run directory."""
+
+    def __init__(self, opts: RunOptions):
+        self.opts = opts
+        self.scenario = opts.scenario
+        self.console = opts.console
+        self.interrupts = Interrupts().install()
+        self.collector = Collector()
+        self.users_by_interval: dict[float, int] = {}
+        self.final_reports: dict[str, tuple[float, str]] = {}
+        self.set_up: set[str] = set()
+        self.measuring_since: float | None = None
+        self.stopped_at: float | None = None
+        self.worker_procs: list[subprocess.Popen] = []
+        self.worker_logdir: Path | None = None
+        self.target: Target | None = None
+        self.generator: Generator | None = None
+        self.runner = None
+        self.loops = gevent.pool.Group()
+        self.rps_window: deque[tuple[float, int]] = deque(maxlen=8)
+
+    @property
+    def distributed(self) -> bool:
+        return self.opts.expect_workers > 0
+
+    # ---- the run --------------------------------------------------------------------------
+
+    def execute(self) -> RunResult:
+        s, opts = self.scenario, self.opts
+        user_class = load_user_class(s.user_class)
+        opts.out.mkdir(parents=True, exist_ok=True)
+        created = time.time()
+        run_id = provenance.run_id(opts.out, s.name, created)
+        self.writer = rf.RunWriter(opts.out, run_id)
+        self.started_at = created
+        meta = rf.Meta(
+            run_id=run_id, scenario_name=s.name, scenario=s.model_dump(mode="json"),
+            scenario_file=str(opts.scenario_file) if opts.scenario_file else None,
+            slo_file=str(opts.slo_file) if opts.slo_file else None, git_commit=provenance.git_commit(),
+            packages=provenance.packages(), host=socket.gethostname(), python=platform.python_version(),
+            command=list(sys.argv), target=s.target, model=s.model, workers=opts.expect_workers,
+            created_at=created, started_at=created, planned_duration_s=s.duration or 0.0,
+        )
+        self.writer.write_meta(meta)
+        try:
+            self._setup_and_measure(user_class, meta)
+        except InputError:
+            if not self.interrupts():  # set-up failed: nothing ran, so no run directory
+                self._teardown()
+                shutil.rmtree(self.writer.path, ignore_errors=True)
+                raise
+        finally:
+            self._teardown()
+        return self._finish(meta)
+
+    def _setup_and_measure(self, user_class: type[LoadgateUser], meta: rf.Meta) -> None:
+        s, opts = self.scenario, self.opts
+        self.target = prepare_target(s, self.console, self.interrupts)
+        meta.target, meta.target_kind = self.target.url, self.target.kind
+        accounts = seed(s, self.target, self.console, self.interrupts)
+        env = Environment(user_classes=[user_class], shape_class=ScenarioShape(s, stop_at_end=False),
+                          host=self.target.url)
+        if self.distributed:
+            runner = self.runner = env.create_master_runner(opts.master_bind_host, opts.master_bind_port)
+            env.events.worker_report.add_listener(self._on_worker_report)
+            setup = Setup(s.model_dump(mode="json"), accounts, s.seed.password,
+                          opts.expect_workers).to_message()
+
+            def send_setup(environment, msg, **_kwargs) -> None:
+                # Workers ask once their handler is registered (a message sent on connect could
+                # arrive before it is); the master starts only when every worker is set up.
+                runner.send_message(SETUP_MESSAGE, setup, client_id=msg.node_id)
+                self.set_up.add(msg.node_id)
+
+            runner.register_message(SETUP_REQUEST, send_setup)
+            self._spawn_workers(opts.master_bind_port)
+            self._await_workers(runner)
+            monitor = HealthMonitor("master", users=lambda: runner.user_count)
+        else:
+            self.generator = Generator(env, s, user_class, "local")
+            self.generator.apply(s, accounts, s.seed.password)
+            self.runner = env.create_local_runner()
+            monitor = self.generator.monitor
+        if opts.web_port:
+            hide_our_arguments_from_locust()
+            env.create_web_ui(host=opts.web_host, port=opts.web_port)
+            self.console.print(f"Locust web UI: http://{opts.web_host}:{opts.web_port}", highlight=False)
+        if not self.interrupts():
+            self._measure(env, self.runner, meta, monitor)
+
+    # ---- set-up ---------------------------------------------------------------------------
+
+    def _spawn_workers(self, port: int) -> None:
+        if not self.opts.spawn_workers:
+            return
+        if self.opts.scenario_file is None:
+            raise InputError("--workers needs a scenario file for the worker processes")
+        self.worker_logdir = Path(tempfile.mkdtemp(prefix="loadgate-workers-"))
+        for i in range(self.opts.spawn_workers):
+            log = open(self.worker_logdir / f"worker-{i}.log", "wb")  # noqa: SIM115 - the child owns it
+            self.worker_procs.append(subprocess.Popen(
+                [sys.executable, "-m", "loadgate.cli", "worker", str(self.opts.scenario_file),
+                 "--master-host", "127.0.0.1", "--master-port", str(port)],
+                stdout=log, stderr=subprocess.STDOUT, start_new_session=True))
+
+    def _worker_log_tail(self) -> str:
+        lines = []
+        for path in sorted(self.worker_logdir.glob("*.log")) if self.worker_logdir else []:
+            text = path.read_text(errors="replace").strip().splitlines()
+            if text:
+                lines.append(f"{path.stem}: {text[-1]}")
+        return " | ".join(lines)[:500]
+
+    def _await_workers(self, runner: MasterRunner) -> None:
+        want = self.opts.expect_workers
+        deadline = time.monotonic() + WORKERS_TIMEOUT_S
+        self.console.print(f"waiting for {want} worker(s) on port {self.opts.master_bind_port}",
+                           highlight=False)
+        while runner.worker_count < want or len(self.set_up) < want:
+            if self.interrupts():
+                return
+            for proc in self.worker_procs:
+                if proc.poll() is not None:
+                    raise TargetError(f"a worker process exited with {proc.returncode}: "
+                                      f"{self._worker_log_tail()}")
+            if time.monotonic() > deadline:
+                raise TargetError(f"only {runner.worker_count} of {want} workers connected in "
+                                  f"{WORKERS_TIMEOUT_S:.0f}s")
+            gevent.sleep(0.1)
+
+    # ---- measurement ----------------------------------------------------------------------
+
+    def _on_worker_report(self, client_id: str, data: dict) -> None:
+        if REPORT_KEY not in data:
+            return
+        try:
+            report = WorkerReport.from_message(data[REPORT_KEY])
+        except ProtocolError as exc:
+            self.interrupts.stop(f"worker {client_id}: {exc}")
+            return
+        self.collector.absorb(report.rec)
+        for row in report.health:
+            self._health(rf.GeneratorSample.model_validate(row))
+        self.final_reports[client_id] = (time.time(), report.state)
+
+    def _health(self, row: rf.GeneratorSample) -> None:
+        # Only samples of the measured window: stopping the users (killing greenlets, the last
+        # shipment) lags the loop, but no request is measured then.
+        if self.measuring_since is not None and self.measuring_since <= row.t <= (self.stopped_at or row.t):
+            self.writer.append(rf.GENERATOR, row)
+
+    def _tick(self, runner, status: StatusLine, probe: Probe) -> None:
+        while True:
+            now = time.time()
+            if self.generator is not None:
+                self.collector.absorb(self.generator.recorder.drain())
+            t = rf.interval_start(now)
+            self.users_by_interval[t] = max(self.users_by_interval.get(t, 0), runner.user_count)
+            requests, failures = self.collector.totals()
+            self.rps_window.append((now, requests))
+            t0, n0 = self.rps_window[0]
+            rps = (requests - n0) / (now - t0) if now > t0 else 0.0
+            recent = self.collector.recent(since=t - rf.INTERVAL_S)
+            p95 = recent.get_value_at_percentile(95) / 1000.0 if recent.get_total_count() else None
+            status.update(now - self.started_at, runner.user_count, rps, p95, requests, failures,
+                          probe.hit_ratio())
+            self.collector.compact(now)
+            gevent.sleep(TICK_S)
+
+    def _probe_loop(self, probe: Probe) -> None:
+        while True:
+            gevent.sleep(PROBE_EVERY_S)
+            self.writer.append(rf.SUT, probe.sample())
+
+    def _await_final_reports(self, workers: set[str]) -> None:
+        """Wait until each worker has reported as stopped, so no request goes unshipped.
+
+        A report built once a worker's users are stopped holds everything they recorded; a
+        worker that quit on its own sent one before it left.
+        """
+        deadline = time.monotonic() + FINAL_REPORT_TIMEOUT_S
+        pending: list[str] = []
+        while time.monotonic() < deadline:
+            pending = [c for c in workers if self.final_reports.get(c, (0.0, ""))[1] != STATE_STOPPED]
+            if not pending:
+                return
+            gevent.sleep(0.2)
+        logger.warning("no final report from %d worker(s); their last seconds are missing", len(pending))
+
+    def _measure(self, env: Environment, runner, meta: rf.Meta, monitor: HealthMonitor) -> None:
+        s = self.scenario
+        csv_out = LocustCsv(env, self.writer.file(rf.LOCUST_DIR))
+        probe = Probe(meta.target)
+        self.writer.append(rf.SUT, probe.sample())  # the baseline the run's counter deltas start from
+        self.started_at = self.measuring_since = meta.started_at = time.time()
+        meta.workers = getattr(runner, "worker_count", 0)
+        self.writer.write_meta(meta)
+        runner.start_shape()
+        with StatusLine(s.duration or 0, self.console) as status:
+            self._loop("status tick", self._tick, runner, status, probe)
+            self._loop("SUT probe", self._probe_loop, probe)
+            self._loop("generator health", monitor.run, self._health)
+            end = self.started_at + (s.duration or 0)
+            while not self.interrupts() and time.time() < end:
+                if runner.state in STOPPED_STATES:
+                    self.interrupts.reason = "the test stopped early (all workers lost?)"
+                    break
+                self.interrupts.event.wait(timeout=min(0.5, max(0.0, end - time.time())))
+            meta.ended_at = self.stopped_at = time.time()
+            workers = set(runner.clients) | set(self.final_reports) if self.distributed else set()
+            runner.stop()
+            self._await_final_reports(workers)
+            self.loops.kill(block=True)
+        if self.generator is not None:
+            self.collector.absorb(self.generator.recorder.drain())
+        self.writer.append(rf.SUT, probe.sample())
+        csv_out.finish()
+
+    def _loop(self, name: str, func: Callable, *args) -> None:
+        """Run a background loop in the run's group; if it dies, the run ends with the reason."""
+        greenlet = self.loops.spawn(func, *args)
+        greenlet.link_exception(lambda g: self.interrupts.stop(f"the {name} loop failed: {g.exception!r}"))
+
+    def _teardown(self) -> None:
+        self.loops.kill(block=True)
+        if self.runner is not None:
+            self.runner.quit()
+            self.runner = None
+        for proc in self.worker_procs:
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.terminate()
+                proc.wait(timeout=10)
+        self.worker_procs = []
+        if self.target is not None:
+            self.target.stop()
+            self.target = None
+
+    def _finish(self, meta: rf.Meta) -> RunResult:
+        if meta.ended_at is None:
+            meta.ended_at = meta.started_at
+        meta.interrupted = self.interrupts.reason is not None
+        meta.interrupt_reason = self.interrupts.reason
+        base = rf.interval_start(meta.started_at)
+        self.collector.write_hlog(self.writer.file(rf.RAW_LOG), base)
+        self.collector.write_hlog(self.writer.file(rf.CORRECTED_LOG), base, corrected=True)
+        counts = self.collector.per_interval()
+        for t in sorted(set(counts) | set(self.users_by_interval)):
+            requests, failures = counts.get(t, ({}, {}))
+            self.writer.append(rf.TIMELINE, rf.TimelineRow(
+                t=t, users=self.users_by_interval.get(t, 0), requests=requests, failures=failures))
+        self.writer.write_meta(meta)
+        if self.opts.finalize is not None:
+            self.opts.finalize(self.writer.path)
+        return RunResult(self.writer.finish(), meta.interrupted, self.opts.slo_file)
+
+
+def run_scenario(opts: RunOptions) -> RunResult:
+    """Run a scenario locally or as a master and write its run directory."""
+    return Session(opts).execute()

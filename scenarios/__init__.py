@@ -1,0 +1,1 @@
+"""The shipped scenarios, installed as package data of loadgate (read through loadgate.paths)."""

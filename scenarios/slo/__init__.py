@@ -1,0 +1,1 @@
+"""The shipped SLO files, installed as package data of loadgate."""
