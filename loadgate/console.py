@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from rich.console import Console
+from rich.console import Console, JustifyMethod
 from rich.table import Table
 
 from loadgate.runformat import Summary
@@ -56,7 +56,7 @@ def print_gate(result: GateResult, console=None) -> None:
 
     console = console or Console()
     table = Table(title=f"{result.run_id} against {result.slo_file}", title_justify="left")
-    for col, justify in (
+    columns: tuple[tuple[str, JustifyMethod], ...] = (
         ("criterion", "left"),
         ("measured", "right"),
         ("limit", "left"),
@@ -64,7 +64,8 @@ def print_gate(result: GateResult, console=None) -> None:
         ("delta", "right"),
         ("result", "left"),
         ("note", "left"),
-    ):
+    )
+    for col, justify in columns:
         table.add_column(col, justify=justify, overflow="fold")
     for r in result.criteria:
         table.add_row(

@@ -191,7 +191,7 @@ class Collector:
         """The interval log, from the encoded histograms: hours of intervals are never all
         decoded at once (each would be ~190 KB of counts)."""
         cells = self.corrected if corrected else self.raw
-        write_hlog(path, (IntervalHistogram(ep, t, INTERVAL_S, cell.for_log())  # type: ignore[arg-type]
+        write_hlog(path, (IntervalHistogram(ep, t, INTERVAL_S, cell.for_log())
                           for (t, ep), cell in cells.items()), base_time)
 
     def per_interval(self) -> dict[float, tuple[dict[str, int], dict[str, int]]]:

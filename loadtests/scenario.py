@@ -20,6 +20,7 @@ from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
+from pydantic_core import ErrorDetails
 
 from loadgate.errors import InputError
 
@@ -237,7 +238,7 @@ class Scenario(_Strict):
         return validate_scenario(data, "(command line)", truncate="duration" in changes)
 
 
-def _describe(err: dict) -> tuple[str, str]:
+def _describe(err: ErrorDetails) -> tuple[str, str]:
     loc = [str(p) for p in err["loc"]]
     # Discriminated unions put the chosen tag in the path (shape.steps.levels); drop it.
     if len(loc) >= 2 and loc[0] == "shape" and loc[1] in {"constant", "ramp", "steps", "spike", "soak"}:

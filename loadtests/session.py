@@ -37,7 +37,7 @@ from pathlib import Path
 import gevent
 import gevent.pool
 from locust.env import Environment
-from locust.runners import STATE_CLEANUP, STATE_STOPPED, STATE_STOPPING, MasterRunner
+from locust.runners import STATE_CLEANUP, STATE_STOPPED, STATE_STOPPING, MasterRunner, Runner
 from rich.console import Console
 
 from loadgate import runformat as rf
@@ -111,7 +111,7 @@ class Session:
         self.worker_logdir: Path | None = None
         self.target: Target | None = None
         self.generator: Generator | None = None
-        self.runner = None
+        self.runner: Runner | None = None
         self.loops = gevent.pool.Group()
         self.rps_window: deque[tuple[float, int]] = deque(maxlen=8)
 

@@ -14,10 +14,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from loadgate.errors import InputError
+from loadgate.paths import notebooks_dir
 from loadgate.runformat import write_atomic
 from reports.rundata import RunData
 
-NOTEBOOK_DIR = Path(__file__).resolve().parents[1] / "notebooks"
+NOTEBOOK_DIR = notebooks_dir()
 NOTEBOOK = NOTEBOOK_DIR / "capacity_report.ipynb"
 KERNEL = "python3"
 """The kernel papermill starts. Its spec's ``python`` resolves to the interpreter running

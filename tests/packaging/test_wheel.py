@@ -1,0 +1,75 @@
+"""The harness works from a wheel, outside a checkout: scenarios and notebooks ship as package data."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from loadgate.paths import ROOT
+
+pytestmark = pytest.mark.slow
+
+
+def _code_packages() -> set[str]:
+    found = set()
+    for top in ("loadgate", "loadtests", "reports", "target_app"):
+        for init in (ROOT / top).rglob("__init__.py"):
+            found.add(".".join(init.parent.relative_to(ROOT).parts))
+    return found
+
+
+def test_every_code_package_is_listed_in_pyproject():
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    assert _code_packages() - listed == set()
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory) -> dict[str, str]:
+    """The wheel built from this tree, unpacked into its own folder that comes first on sys.path."""
+    tmp = tmp_path_factory.mktemp("wheel")
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w",
+                    str(tmp / "dist"), str(ROOT)], check=True, capture_output=True)
+    wheel = next((tmp / "dist").glob("loadgate-*.whl"))
+    site = tmp / "site"
+    subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(site),
+                    str(wheel)], check=True, capture_output=True)
+    env = {**os.environ, "PYTHONPATH": str(site)}
+    env.pop("MONGODB_URL", None), env.pop("REDIS_URL", None)
+    return env
+
+
+def _loadgate(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "loadgate.cli", *args], env=env, cwd=cwd, capture_output=True,
+                          text=True, timeout=300)
+
+
+def test_the_wheel_is_what_runs(installed, tmp_path):
+    done = subprocess.run([sys.executable, "-c", "import loadgate, loadgate.paths as p; "
+                           "print(loadgate.__file__); print(p.scenarios_dir())"], env=installed, cwd=tmp_path,
+                          capture_output=True, text=True, check=True)
+    module, scenarios = done.stdout.split()
+    site = installed["PYTHONPATH"]
+    assert module.startswith(site) and scenarios.startswith(site)
+    assert (Path(scenarios) / "smoke.yaml").is_file() and (Path(scenarios) / "slo" / "smoke.yaml").is_file()
+
+
+def test_run_smoke_and_the_notebook_from_the_wheel(installed, tmp_path):
+    run = _loadgate(["run", "smoke", "--duration", "8s", "--out", "runs"], installed, tmp_path)
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
+    (run_dir,) = (tmp_path / "runs").iterdir()
+    meta = json.loads((run_dir / "meta.json").read_text())
+    assert meta["scenario_file"].startswith(installed["PYTHONPATH"])
+    assert meta["slo_file"].startswith(installed["PYTHONPATH"])
+    gate = _loadgate(["gate", str(run_dir)], installed, tmp_path)
+    assert gate.returncode in (0, 3, 4), gate.stdout + gate.stderr  # judged against the shipped SLO
+    assert (run_dir / "verdict.json").is_file()
+    nb = _loadgate(["notebook", str(run_dir), "--out", "capacity.html"], installed, tmp_path)
+    assert nb.returncode == 0, nb.stderr[-2000:]
+    html = (tmp_path / "capacity.html").read_text()
+    assert "Capacity report" in html and run_dir.name in html and html.count("data:image/png;base64,") >= 3
