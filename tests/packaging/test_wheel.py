@@ -45,8 +45,8 @@ def installed(tmp_path_factory) -> dict[str, str]:
 
 
 def _loadgate(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "loadgate.cli", *args], env=env, cwd=cwd, capture_output=True,
-                          text=True, timeout=300)
+    return subprocess.run([sys.executable, "-m", "loadgate.cli", *args], env=env, cwd=cwd,
+                          capture_output=True, text=True, timeout=300)
 
 
 def test_the_wheel_is_what_runs(installed, tmp_path):
