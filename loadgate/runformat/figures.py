@@ -4,7 +4,7 @@
     ('0.912', '12.4', '1,204', '–')
     >>> min_samples(99), min_samples(99.9), min_samples(None)
     (100, 1000, 1)
-    >>> shown(EndpointSummary(count=50, p99=12.0), "p99") is None    # 50 samples cannot back a p99
+    >>> shown(Percentiles(count=50, p99=12.0), "p99") is None    # 50 samples cannot back a p99
     True
 """
 
