@@ -80,12 +80,13 @@ class RedisCache:
                     entry = None  # a fresh version: nothing was filled at it yet
         except _ERRORS as exc:
             raise CacheError(str(exc) or type(exc).__name__) from exc
+        current = _text(version)
         if entry is None:
-            return version.decode(), None
-        filled_at, _, body = entry.partition(b"\n")
-        if versioned and filled_at != version:
-            return version.decode(), None
-        return version.decode(), body
+            return current, None
+        filled_at, _, body = _raw(entry).partition(b"\n")
+        if versioned and filled_at != _raw(version):
+            return current, None
+        return current, body
 
     async def fill(self, version_key: str, version: str, key: str, value: bytes, ttl: int) -> bool:
         try:
@@ -118,3 +119,12 @@ class RedisCache:
 
     async def close(self) -> None:
         await self._redis.aclose()
+
+
+def _raw(value: bytes | str) -> bytes:
+    """Redis answers bytes here (no ``decode_responses``); typed as either by redis-py."""
+    return value if isinstance(value, bytes) else value.encode()
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hmac
 from datetime import timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Header
 
@@ -49,7 +49,7 @@ async def seed(body: SeedRequest, store: StoreDep, settings: SettingsDep,
     ids: dict[str, str] = {}
     created = tasks = 0
     for start in range(0, body.users, USER_BATCH):
-        batch = [{"id": new_id(), "email": seed_email(body.email_prefix, i), "name": f"Load user {i}",
+        batch: list[dict[str, Any]] = [{"id": new_id(), "email": seed_email(body.email_prefix, i), "name": f"Load user {i}",
                   "passwordHash": password_hash, "createdAt": now, "updatedAt": now}
                  for i in range(start, min(start + USER_BATCH, body.users))]
         inserted = await store.insert_users(batch)

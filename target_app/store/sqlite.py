@@ -179,7 +179,7 @@ class SQLiteStore:
     async def list_tasks(self, user_id: str, *, status: str | None = None, due_before: datetime | None = None,
                          due_after: datetime | None = None, after: tuple[datetime, str] | None = None,
                          limit: int = 20, fields: Iterable[str] | None = None) -> list[Doc]:
-        where, params = ["user_id=?"], [user_id]
+        where, params = ["user_id=?"], list[object]([user_id])
         if status is not None:
             where.append("status=?")
             params.append(status)
