@@ -49,9 +49,10 @@ async def seed(body: SeedRequest, store: StoreDep, settings: SettingsDep,
     ids: dict[str, str] = {}
     created = tasks = 0
     for start in range(0, body.users, USER_BATCH):
-        batch: list[dict[str, Any]] = [{"id": new_id(), "email": seed_email(body.email_prefix, i), "name": f"Load user {i}",
-                  "passwordHash": password_hash, "createdAt": now, "updatedAt": now}
-                 for i in range(start, min(start + USER_BATCH, body.users))]
+        batch: list[dict[str, Any]] = [
+            {"id": new_id(), "email": seed_email(body.email_prefix, i), "name": f"Load user {i}",
+             "passwordHash": password_hash, "createdAt": now, "updatedAt": now}
+            for i in range(start, min(start + USER_BATCH, body.users))]
         inserted = await store.insert_users(batch)
         new_users = [u for u in batch if u["email"] in inserted]
         ids.update({u["email"]: u["id"] for u in new_users})
