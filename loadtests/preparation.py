@@ -1,8 +1,8 @@
 """Before measurement: the system under test found or started, and its accounts seeded.
 
-    >>> target = prepare_target(scenario, console)      # the URL checked, or the API started here
-    >>> emails = seed(scenario, target, console)        # not measured
-    >>> target.stop()                                   # stops a local API; nothing for a URL
+    target = prepare_target(scenario, console)      # the URL checked, or the API started here
+    emails = seed(scenario, target, console)        # not measured
+    target.stop()                                   # stops a local API; nothing for a URL
 """
 
 from __future__ import annotations

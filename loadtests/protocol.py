@@ -3,10 +3,10 @@
 Locust carries our payload inside its own stats report (``report_to_master`` on the worker,
 ``worker_report`` on the master), under one key:
 
-    >>> report = WorkerReport(rec=recorder.drain(), health=[...], state="running")
-    >>> data[REPORT_KEY] = report.to_message()                        # on the worker
-    >>> WorkerReport.from_message(data[REPORT_KEY])                   # on the master
-    WorkerReport(rec=..., health=[...], state='running', version=1)
+    report = WorkerReport(rec=recorder.drain(), health=[...], state="running")
+    data[REPORT_KEY] = report.to_message()                        # on the worker
+    WorkerReport.from_message(data[REPORT_KEY])                   # on the master
+    # -> WorkerReport(rec=..., health=[...], state='running', version=1)
 
 Before the test starts, each worker asks for its set-up (``SETUP_REQUEST``) once its handler is
 registered, and the master answers with a ``Setup`` (``SETUP_MESSAGE``): a message sent on connect

@@ -1,7 +1,7 @@
 """What a run records about where it came from: the commit, package versions, a unique run id.
 
-    >>> run_id(Path("runs"), "smoke", time.time())
-    '20261128-130000-smoke'
+    run_id(Path("runs"), "smoke", time.time())
+    # -> '20261128-130000-smoke'
 """
 
 from __future__ import annotations

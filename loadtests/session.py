@@ -1,9 +1,9 @@
 """One run as a single local process or as a master: set up, measure, write the run directory.
 
-    >>> result = run_scenario(RunOptions(scenario, Path("scenarios/smoke.yaml"), out=Path("runs"),
-    ...                                  finalize=write_summary))
-    >>> result.path, result.interrupted
-    (PosixPath('runs/20261128-130000-smoke'), False)
+    result = run_scenario(RunOptions(scenario, Path("scenarios/smoke.yaml"), out=Path("runs"),
+                                     finalize=write_summary))
+    result.path, result.interrupted
+    # -> (PosixPath('runs/20261128-130000-smoke'), False)
 
 - **local** (``loadgate run``): this process runs the users (``Generator``) and records them;
 - **master** (``loadgate master``, ``loadgate run --workers N``): runs no users; merges the workers'

@@ -1,6 +1,6 @@
 """Locust's web UI (``loadgate ui``) with the scenario's users and shape.
 
-    >>> run_ui(scenario, 8089, console)     # until Ctrl-C
+    run_ui(scenario, 8089, console)     # until Ctrl-C
 """
 
 from __future__ import annotations

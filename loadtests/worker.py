@@ -1,6 +1,6 @@
 """A worker (``loadgate worker``): runs the users the master assigns, records them, ships the records.
 
-    >>> run_worker(scenario, "127.0.0.1", 5557)    # until the master quits it; returns the exit code
+    run_worker(scenario, "127.0.0.1", 5557)    # until the master quits it; returns the exit code
 
 What it ships, and the set-up it asks for first, are declared in ``loadtests.protocol``.
 """
