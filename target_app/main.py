@@ -12,6 +12,7 @@ import os
 from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from target_app import metrics
 from target_app.breaker import CircuitBreaker
@@ -107,4 +108,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(admin.router)
     app.add_middleware(CachedListReads)  # inner: runs within the request context
     app.add_middleware(RequestContextMiddleware)
+    if settings.trusted_proxies:
+        # Outermost, so the request log and the rate limiter see the client the proxy names.
+        # uvicorn's own handling is off (target_app.server): only these proxies are believed.
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     return app

@@ -31,8 +31,16 @@ def _email(value: str) -> str:
 
 
 def _utc(value: datetime) -> datetime:
-    """Naive datetimes are UTC; aware ones are converted; both kept to the millisecond."""
-    value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    """Naive datetimes are UTC; aware ones are converted; both kept to the millisecond.
+
+    A time whose UTC equivalent falls outside years 1-9999 (``0001-01-01T00:00:00+14:00``) is
+    refused, a 422 naming the field, rather than an OverflowError.
+    """
+    try:
+        value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("outside the representable range once converted to UTC "
+                         "(0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999Z)") from None
     return value.replace(microsecond=value.microsecond // 1000 * 1000)
 
 

@@ -2,7 +2,9 @@
 
 ``loadgate serve`` starts this in a process of its own, so nothing the CLI imported (Locust
 patches the standard library with gevent) reaches the server. uvicorn's own log lines go out as
-JSON too, and its access log is off: the API logs requests itself (at DEBUG).
+JSON too, and its access log is off: the API logs requests itself (at DEBUG). uvicorn's
+forwarded-header handling is off (by default it believes ``X-Forwarded-For`` from 127.0.0.1): the
+app honours those headers only from ``TRUSTED_PROXIES``.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ def run(host: str = "127.0.0.1", port: int = 8000, workers: int = 1,
     """Serve the app factory ``app`` with ``workers`` processes (uvloop and httptools when present)."""
     uvicorn.run(app, factory=True, host=host, port=port, workers=workers, access_log=False,
                 log_config=LOG_CONFIG, lifespan="on", timeout_graceful_shutdown=10,
-                server_header=False)
+                server_header=False, proxy_headers=False)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -50,6 +51,10 @@ def parse_rate_limit(text: str) -> RateLimit | None:
     return RateLimit(int(count), seconds)
 
 
+def _split(text: str) -> list[str]:
+    return [item.strip() for item in text.split(",") if item.strip()]
+
+
 def _default_sqlite_path() -> str:
     return str(Path.home() / ".cache" / "loadgate" / "taskapi.sqlite3")
 
@@ -91,10 +96,26 @@ class Settings(BaseSettings):
     # POST /admin/seed exists only when this is set.
     SEED_TOKEN: str | None = None
 
+    # Proxies (addresses or networks, comma-separated) whose X-Forwarded-For / X-Forwarded-Proto
+    # name the client; from anyone else those headers are ignored. Default: none, so a caller
+    # cannot pick the IP it is rate-limited as.
+    TRUSTED_PROXIES: str = ""
+
     @field_validator("RATE_LIMIT")
     @classmethod
     def _rate_limit_parses(cls, value: str) -> str:
         parse_rate_limit(value)
+        return value
+
+    @field_validator("TRUSTED_PROXIES")
+    @classmethod
+    def _proxies_are_addresses(cls, value: str) -> str:
+        for item in _split(value):
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                message = f"{item!r} is not an IP address or network (like 10.0.0.5 or 10.0.0.0/8)"
+                raise ValueError(message) from None
         return value
 
     @field_validator("LOG_LEVEL", mode="before")
@@ -117,6 +138,11 @@ class Settings(BaseSettings):
     def rate_limit(self) -> RateLimit | None:
         """The per-caller limit, or None when rate limiting is off."""
         return parse_rate_limit(self.RATE_LIMIT) if self.RATE_LIMIT_ENABLED else None
+
+    @property
+    def trusted_proxies(self) -> list[str]:
+        """The addresses and networks of ``TRUSTED_PROXIES``; empty when none is trusted."""
+        return _split(self.TRUSTED_PROXIES)
 
     @property
     def store_kind(self) -> str:

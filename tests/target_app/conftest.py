@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import time
 import uuid
 from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from taskapi_helpers import Clock, User, running, seed_users, settings
+from taskapi_helpers import LOADGATE, Clock, User, running, seed_users, settings
+
+from testsupport.servers import free_port
 
 
 @pytest.fixture(scope="session")
@@ -51,3 +56,34 @@ def bob(take_user) -> User:
 def clock() -> Clock:
     """A hand-moved clock, starting at 0."""
     return Clock()
+
+
+@pytest.fixture
+def serve(tmp_path):
+    """Start ``loadgate serve`` with extra arguments and environment; stopped after the test."""
+    procs: list[subprocess.Popen] = []
+
+    def start(*args: str, **env: str) -> tuple[str, subprocess.Popen]:
+        port = free_port()
+        environ = {k: v for k, v in os.environ.items() if k not in ("MONGODB_URL", "REDIS_URL")}
+        environ |= {"SQLITE_PATH": str(tmp_path / "serve.sqlite3"), "RATE_LIMIT": "0"} | env
+        proc = subprocess.Popen([LOADGATE, "serve", "--port", str(port), *args], env=environ,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        procs.append(proc)
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{url}/ready", timeout=1).status_code == 200:
+                    return url, proc
+            except httpx.TransportError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"loadgate serve did not come up:\n{proc.communicate(timeout=5)[0]}")
+            time.sleep(0.1)
+
+    yield start
+    for proc in procs:
+        if proc.poll() is None:
+            proc.terminate()
+            proc.wait(timeout=15)

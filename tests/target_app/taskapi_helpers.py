@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import sys
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import jwt
@@ -14,6 +16,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from target_app.main import create_app
 from target_app.settings import Settings
 
+LOADGATE = str(Path(sys.executable).with_name("loadgate"))
 SEED_TOKEN = "test-seed-token"
 PASSWORD = "correct horse battery"
 

@@ -181,3 +181,36 @@ async def test_a_body_that_is_not_json_is_422_naming_the_body(api, alice):
         "content-type": "application/json"})
     assert response.status_code == 422
     assert [e["field"] for e in response.json()["errors"]] == ["body"]
+
+
+# Times whose UTC equivalent falls outside years 1-9999: parsed fine, but not representable in UTC.
+UNREPRESENTABLE = ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00"]
+
+
+@pytest.mark.parametrize("due", UNREPRESENTABLE)
+async def test_a_due_date_outside_the_utc_range_is_422_naming_due_date(api, alice, due):
+    response = await api.post("/tasks", json={"title": "edge", "dueDate": due}, headers=alice.headers)
+    assert response.status_code == 422
+    assert [e["field"] for e in response.json()["errors"]] == ["dueDate"]
+
+
+@pytest.mark.parametrize("due", UNREPRESENTABLE)
+async def test_patching_a_due_date_outside_the_utc_range_is_422_naming_due_date(api, alice, due):
+    task = await create(api, alice)
+    response = await api.patch(f"/tasks/{task['id']}", json={"dueDate": due}, headers=alice.headers)
+    assert response.status_code == 422
+    assert [e["field"] for e in response.json()["errors"]] == ["dueDate"]
+
+
+@pytest.mark.parametrize("parameter", ["due_before", "due_after"])
+@pytest.mark.parametrize("due", UNREPRESENTABLE)
+async def test_a_due_filter_outside_the_utc_range_is_422_naming_the_parameter(api, alice, parameter, due):
+    response = await api.get("/tasks", params={parameter: due}, headers=alice.headers)
+    assert response.status_code == 422
+    assert [e["field"] for e in response.json()["errors"]] == [parameter]
+
+
+async def test_the_utc_range_edges_themselves_are_accepted(api, alice):
+    first = await create(api, alice, dueDate="0001-01-01T00:00:00Z")
+    last = await create(api, alice, dueDate="9999-12-31T23:59:59Z")
+    assert (first["dueDate"], last["dueDate"]) == ("0001-01-01T00:00:00Z", "9999-12-31T23:59:59Z")
