@@ -121,12 +121,14 @@ def fetch(out: Annotated[Path, typer.Option("--out", help="Where to put the run 
 
 @swarm_app.command("sync-scenarios")
 def sync_scenarios() -> None:
-    """Rewrite k8s/base/scenarios/kustomization.yaml from the files in scenarios/ (for plain kubectl)."""
+    """Rewrite k8s/base/scenarios/ from scenarios/: the copies plain `kubectl apply -k` ships."""
     from loadgate import swarm
 
-    path = swarm.ROOT / "k8s" / "base" / "scenarios" / "kustomization.yaml"
-    path.write_text(swarm.scenarios_kustomization())
-    typer.echo(f"wrote {path.relative_to(swarm.ROOT)}")
+    try:
+        written = swarm.sync_scenarios()
+    except InputError as exc:
+        raise _fail(exc) from None
+    typer.echo(f"wrote {len(written)} files in k8s/base/scenarios/")
 
 
 def register(app: typer.Typer) -> None:

@@ -64,8 +64,8 @@ def command_line(c: dict, env: dict[str, str]) -> list[str]:
 
 
 def render_tree(root: Path) -> Path:
-    """A copy of k8s/ and scenarios/ under ``root``, with a fresh scenario list; its root."""
+    """A copy of k8s/ and scenarios/ under ``root``, with its scenario copies freshly synced; its root."""
     shutil.copytree(swarm.ROOT / "k8s", root / "k8s")
     shutil.copytree(swarm.ROOT / "scenarios", root / "scenarios")
-    (root / "k8s/base/scenarios/kustomization.yaml").write_text(swarm.scenarios_kustomization(root))
+    swarm.sync_scenarios(root)
     return root

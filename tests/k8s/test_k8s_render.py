@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import subprocess
+
 import kubernetes_validate
 import pytest
 import yaml
+from conftest import OVERLAYS
+from k8s_manifests import render_tree
 
 from loadgate import swarm
 
@@ -72,3 +76,38 @@ def test_generated_configmaps_are_referenced_by_their_hashed_names(overlay):
             refs += [e["valueFrom"]["configMapKeyRef"]["name"] for e in c.get("env", [])
                      if "configMapKeyRef" in e.get("valueFrom", {})]
         assert set(refs) <= configmaps, f"{name}: {obj['metadata']['name']}: {set(refs) - configmaps}"
+
+
+@pytest.mark.parametrize("name", OVERLAYS)
+def test_every_overlay_of_the_checkout_renders_with_plain_kubectl_and_no_flags(name):
+    # `kubectl apply -k k8s/overlays/NAME` is what a user types first: no load-restrictor flag.
+    proc = subprocess.run([swarm.kubectl(), "kustomize", str(swarm.ROOT / "k8s/overlays" / name)],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert {o["kind"] for o in swarm.load_objects(proc.stdout)} == KINDS
+
+
+def test_the_scenario_copies_in_k8s_are_in_sync_with_scenarios():
+    here = swarm.ROOT / "k8s/base/scenarios"
+    files = [*here.glob("*.yaml"), *here.glob("slo/*.yaml")]
+    present = {p.relative_to(here).as_posix(): p.read_text() for p in files}
+    wanted = swarm.scenario_copies()
+    assert sorted(present) == sorted(wanted), "run `loadgate swarm sync-scenarios`"
+    stale = [rel for rel in wanted if present[rel] != wanted[rel]]
+    assert not stale, f"run `loadgate swarm sync-scenarios`: {stale} differ from scenarios/"
+
+
+def test_sync_scenarios_copies_new_files_and_removes_copies_of_deleted_ones(tmp_path):
+    root = render_tree(tmp_path)
+    (root / "scenarios/probe.yaml").write_text("name: probe\n")
+    (root / "scenarios/slo/probe.yaml").write_text("p99_ms: 500\n")
+    (root / "scenarios/soak.yaml").unlink()
+    (root / "scenarios/slo/soak.yaml").unlink()
+    swarm.sync_scenarios(root)
+    here = root / "k8s/base/scenarios"
+    assert (here / "probe.yaml").read_text() == "name: probe\n"
+    assert (here / "slo/probe.yaml").read_text() == "p99_ms: 500\n"
+    assert not (here / "soak.yaml").exists() and not (here / "slo/soak.yaml").exists()
+    objects = swarm.load_objects(swarm.kustomize(root / "k8s/overlays/smoke"))
+    scenarios = next(o for o in objects if o["metadata"]["name"].startswith("loadgate-scenarios-"))
+    assert "probe.yaml" in scenarios["data"] and "soak.yaml" not in scenarios["data"]

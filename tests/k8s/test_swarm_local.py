@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 from k8s_manifests import command_line, container, resolve_env
 
-from testsupport import servers, swarm
+from loadgate import swarm
+from testsupport import servers
 
 WORKERS = 2
 RUN_TIMEOUT_S = 600  # the smoke scenario plus start-up, seeding and the gate
