@@ -31,6 +31,7 @@ from locust import FastHttpUser, task
 from locust.contrib.fasthttp import insecure_ssl_context_factory
 
 from loadtests.arrivals import Arrivals
+from loadtests.backoff import retry_after_s, sign_in_backoff
 from loadtests.scenario import ACTIONS, Scenario
 
 PAGE = 20
@@ -38,6 +39,9 @@ KNOWN_TASKS = 50
 """Task ids a user remembers (from its list pages and its creations) to open and update."""
 RELOGIN_MARGIN_S = 60.0
 PLAN_WAIT_S = 30.0
+SIGN_IN = "/auth/login"
+SIGN_IN_RETRY = "/auth/login (retry)"
+"""The name a sign-in that follows a failed one is recorded under: the run counts retries apart."""
 STATUSES = ("todo", "in_progress", "done")
 PRIORITIES = ("low", "medium", "high")
 
@@ -150,31 +154,48 @@ class TaskApiUser(LoadgateUser):
         self.created: list[str] = []
         self.auth: dict[str, str] = {}
         self.token_expires = 0.0
+        self.sign_in_failures = 0
+        self.sign_in_at = 0.0
         self.email = self.plan.next_account()
         self.login()
 
     def login(self, intended: float | None = None) -> None:
+        """Sign in; after a failure, the next attempt waits :func:`sign_in_backoff` and is
+        recorded as ``POST /auth/login (retry)``, outside the open model's schedule."""
         if self.email is None:
             return
         body = {"email": self.email, "password": self.plan.password}
-        data = _json(self.call("POST", "/auth/login", "/auth/login", intended, json=body))
+        if self.sign_in_failures:
+            response = self.call("POST", SIGN_IN, SIGN_IN_RETRY, json=body)
+        else:
+            response = self.call("POST", SIGN_IN, SIGN_IN, intended, json=body)
+        data = _json(response) if response.status_code == 200 else {}
         token = data.get("access_token")
         if token:
             self.auth = {"Authorization": f"Bearer {token}"}
             self.token_expires = time.time() + float(data.get("expires_in") or 1800)
+            self.sign_in_failures = 0
+            return
+        self.sign_in_failures += 1
+        retry_after = retry_after_s(response.headers.get("Retry-After")) if response.headers else None
+        self.sign_in_at = time.time() + sign_in_backoff(self.sign_in_failures, retry_after)
 
     def act(self, action: str, intended: float | None) -> None:
         if self.email is not None and (not self.auth or time.time() > self.token_expires - RELOGIN_MARGIN_S):
             # Signed out (a failed sign-in, a rejected or expiring token): sign in again instead
             # of the step, as a real client would; requests without a token would only measure
-            # 401s. Tokens expire (30 min by default) and soaks outlive them.
+            # 401s. Tokens expire (30 min by default) and soaks outlive them. After a failed
+            # sign-in, back off first: coming back at once keeps an overloaded API overloaded.
+            wait = self.sign_in_at - time.time()
+            if wait > 0:
+                gevent.sleep(wait)
             self.login(intended)
             return
         getattr(self, action)(intended)
 
     def call(self, method: str, url: str, name: str, intended: float | None = None, **kwargs):
         response = super().call(method, url, name, intended, **kwargs)
-        if response.status_code == 401 and name != "/auth/login":
+        if response.status_code == 401 and url != SIGN_IN:
             self.auth = {}  # the token was refused: the next step signs in again
         return response
 

@@ -15,7 +15,7 @@ from target_app.caching import GuardedCache
 from target_app.hotpath import PRINCIPAL
 from target_app.problems import Problem
 from target_app.ratelimit import RateLimiter
-from target_app.security import InvalidToken, Principal, TokenService, bearer_token
+from target_app.security import InvalidToken, Passwords, Principal, TokenService, bearer_token
 from target_app.settings import Settings
 from target_app.store.guarded import GuardedStore
 
@@ -29,6 +29,7 @@ class Services:
     cache: GuardedCache
     tokens: TokenService
     limiter: RateLimiter | None
+    passwords: Passwords
 
 
 async def get_services(request: Request) -> Services:
@@ -52,6 +53,13 @@ ServicesDep = Annotated[Services, Depends(get_services)]
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 StoreDep = Annotated[GuardedStore, Depends(get_store)]
 CacheDep = Annotated[GuardedCache, Depends(get_cache)]
+
+
+async def get_passwords(request: Request) -> Passwords:
+    return request.app.state.services.passwords
+
+
+PasswordsDep = Annotated[Passwords, Depends(get_passwords)]
 
 
 def _unauthorized(detail: str) -> Problem:

@@ -25,7 +25,7 @@ from target_app.middleware import RequestContextMiddleware
 from target_app.problems import install_problem_handlers
 from target_app.ratelimit import RateLimiter
 from target_app.routers import admin, analytics, auth, health, tasks, users
-from target_app.security import TokenService
+from target_app.security import Passwords, TokenService, password_hasher
 from target_app.settings import Settings, get_settings
 from target_app.store import StoreUnavailable, make_store
 from target_app.store.guarded import GuardedStore
@@ -47,7 +47,9 @@ def build_services(settings: Settings) -> Services:
     limit = settings.rate_limit
     return Services(settings=settings, store=store, cache=cache,
                     tokens=TokenService(settings.JWT_SECRET, settings.ACCESS_TOKEN_MINUTES),
-                    limiter=RateLimiter(limit, cache) if limit else None)
+                    limiter=RateLimiter(limit, cache) if limit else None,
+                    passwords=Passwords(password_hasher(settings), pool_size=settings.hash_pool_size,
+                                        queue_depth=settings.hash_queue_depth))
 
 
 async def _set_up_store(store: GuardedStore) -> None:
@@ -95,6 +97,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 setup_task.cancel()
             await services.store.close()
             await services.cache.close()
+            services.passwords.close()
             metrics.mark_process_dead(os.getpid())
 
     app = FastAPI(

@@ -38,6 +38,10 @@ STORE_LATENCY = Histogram(
     ["operation"], buckets=STORE_BUCKETS)
 RATE_LIMITED = Counter(
     "taskapi_rate_limited_total", "Requests refused with 429, by scope (user or ip).", ["scope"])
+HASHING_SHED = Counter(
+    "taskapi_password_hashing_shed_total",
+    "Password hashes refused with 503 because the hashing pool and its queue were full, by operation.",
+    ["operation"])
 # Across workers the worst state wins (an open breaker anywhere shows), counting live workers only.
 BREAKER_STATE = Gauge(
     "taskapi_circuit_breaker_state", "Circuit breaker state: 0 closed, 1 half-open, 2 open.",
@@ -78,6 +82,11 @@ def observe_store(operation: str, seconds: float) -> None:
 def count_rate_limited(scope: str) -> None:
     """Count one request refused by the rate limiter."""
     RATE_LIMITED.labels(scope).inc()
+
+
+def count_hashing_shed(operation: str) -> None:
+    """Count one password hash or verify refused because the hashing queue was full."""
+    HASHING_SHED.labels(operation).inc()
 
 
 def set_breaker_state(breaker: str, state: int) -> None:

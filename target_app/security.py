@@ -1,42 +1,129 @@
-"""Passwords (argon2 through pwdlib) and access tokens (HS256 JWTs through PyJWT).
+"""Passwords (argon2id through pwdlib) and access tokens (HS256 JWTs through PyJWT).
 
-Hashing is deliberately slow (tens of milliseconds), so it runs in a thread, never on the event
-loop. Verified tokens are remembered until they expire: a repeat request skips the HMAC and JSON
+Hashing is deliberately slow (tens of milliseconds of CPU), so it never runs on the event loop:
+:class:`Passwords` runs it in a pool of its own threads (argon2-cffi releases the GIL) and lets
+only a bounded number of hashes wait for one. Past that, a sign-in is answered 503 with
+Retry-After at once: a burst of sign-ins cannot queue minutes of CPU in front of every other
+request, and the client learns to come back instead of timing out.
+
+Verified tokens are remembered until they expire: a repeat request skips the HMAC and JSON
 work, while a tampered token is a different string and is verified from scratch.
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
+import threading
 import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import cache
+from typing import TypeVar
 
 import jwt
 from pwdlib import PasswordHash
+from pwdlib.hashers.argon2 import Argon2Hasher
+
+from target_app import metrics
+from target_app.problems import Problem
+from target_app.settings import Settings
 
 ALGORITHM = "HS256"
-_hasher = PasswordHash.recommended()
+OVERLOADED_TYPE = "urn:taskapi:problem:overloaded"
+T = TypeVar("T")
 
 
-@cache
-def _dummy_hash() -> str:
-    """Verified against when an email is unknown, so a login takes as long whether or not it exists."""
-    return _hasher.hash("not-a-real-password")
+def password_hasher(settings: Settings) -> PasswordHash:
+    """argon2id with the configured parameters. A hash made with other parameters (older, or
+    pwdlib's defaults) still verifies, and ``verify_and_update`` hands back its replacement."""
+    argon2 = Argon2Hasher(time_cost=settings.ARGON2_TIME_COST, memory_cost=settings.ARGON2_MEMORY_KIB,
+                          parallelism=settings.ARGON2_PARALLELISM)
+    return PasswordHash((argon2,))
 
 
-async def hash_password(password: str) -> str:
-    """An argon2id hash of ``password``."""
-    return await asyncio.to_thread(_hasher.hash, password)
+class HashingBusy(Problem):
+    """Every hashing thread is busy and the queue is full: 503, come back after ``retry_after``."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(503, "Too many sign-ins at once; the request was not carried out. Retry shortly.",
+                         type_=OVERLOADED_TYPE, headers={"Retry-After": str(retry_after)})
 
 
-async def verify_password(password: str, password_hash: str | None) -> bool:
-    """Whether ``password`` matches ``password_hash`` (None: a user that does not exist)."""
-    if password_hash is None:
-        await asyncio.to_thread(lambda: _hasher.verify(password, _dummy_hash()))
-        return False
-    return await asyncio.to_thread(_hasher.verify, password, password_hash)
+class Passwords:
+    """Hashes and verifies passwords in ``pool_size`` threads, with at most ``queue_depth`` waiting.
+
+        passwords = Passwords(password_hasher(settings), pool_size=2, queue_depth=16)
+        stored = await passwords.hash("s3cret-pass")
+        ok, rehashed = await passwords.verify("s3cret-pass", stored)  # rehashed: None, or the new hash
+
+    A call beyond the bound raises :class:`HashingBusy` without waiting, counted in
+    ``taskapi_password_hashing_shed_total``.
+    """
+
+    def __init__(self, hasher: PasswordHash, *, pool_size: int, queue_depth: int) -> None:
+        self._hasher = hasher
+        self._executor = ThreadPoolExecutor(max_workers=pool_size, thread_name_prefix="taskapi-hash")
+        self.pool_size = pool_size
+        self.capacity = pool_size + queue_depth
+        self._admitted = 0  # running or waiting; released by the worker thread when a call ends
+        self._lock = threading.Lock()
+        self._mean_s = 0.05  # running mean of one call, for Retry-After; replaced by measurements
+        self._dummy: str | None = None
+
+    @property
+    def in_flight(self) -> int:
+        """Calls running or waiting for a thread."""
+        return self._admitted
+
+    async def hash(self, password: str) -> str:
+        """An argon2id hash of ``password`` with the configured parameters."""
+        return await self._run("hash", self._hasher.hash, password)
+
+    async def verify(self, password: str, password_hash: str | None) -> tuple[bool, str | None]:
+        """Whether ``password`` matches, and a replacement hash when the stored one has other parameters.
+
+        ``password_hash`` None (no such user) verifies against a dummy hash all the same, so a
+        sign-in takes as long whether or not the email exists.
+        """
+        if password_hash is None:
+            if self._dummy is None:
+                self._dummy = await self.hash("not-a-real-password")
+            await self._run("verify", self._hasher.verify, "not-the-password", self._dummy)
+            return False, None
+        return await self._run("verify", self._hasher.verify_and_update, password, password_hash)
+
+    def retry_after(self) -> int:
+        """Seconds until the full queue has drained, at the measured pace (at least 1)."""
+        return max(1, math.ceil(self.capacity * self._mean_s / self.pool_size))
+
+    def close(self) -> None:
+        """Stop the threads; calls still waiting are cancelled."""
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
+    async def _run(self, operation: str, fn: Callable[..., T], *args: object) -> T:
+        with self._lock:
+            admitted = self._admitted < self.capacity
+            if admitted:
+                self._admitted += 1
+        if not admitted:
+            metrics.count_hashing_shed(operation)
+            raise HashingBusy(self.retry_after())
+        future = self._executor.submit(self._timed, fn, *args)
+        future.add_done_callback(self._release)  # also when cancelled before it ran
+        return await asyncio.wrap_future(future)
+
+    def _timed(self, fn: Callable[..., T], *args: object) -> T:
+        started = time.perf_counter()
+        try:
+            return fn(*args)
+        finally:
+            self._mean_s += (time.perf_counter() - started - self._mean_s) * 0.2
+
+    def _release(self, _future: Future) -> None:
+        with self._lock:
+            self._admitted -= 1
 
 
 def bearer_token(authorization: str) -> str | None:

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -18,6 +19,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Long enough that PyJWT does not warn about a short HMAC key; refused in production.
 DEFAULT_JWT_SECRET = "insecure-development-secret-change-me-0123456789"
+
+# OWASP's argon2id configurations of equal strength (Password Storage Cheat Sheet): (memory KiB,
+# iterations), each with parallelism 1. Production refuses anything weaker than all of them.
+OWASP_ARGON2_FLOOR = ((47104, 1), (19456, 2), (12288, 3), (9216, 4), (7168, 5))
 
 _UNITS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
 _RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*(second|minute|hour|day)s?\s*$", re.IGNORECASE)
@@ -85,6 +90,16 @@ class Settings(BaseSettings):
     JWT_SECRET: str = DEFAULT_JWT_SECRET
     ACCESS_TOKEN_MINUTES: int = Field(default=30, gt=0)
 
+    # Password hashing: argon2id, by default OWASP's minimum (19 MiB, 2 iterations, 1 lane); see
+    # docs/api.md for the cost per hash. Hashes run in HASH_POOL_SIZE threads (default: the CPUs
+    # this process may use) with at most HASH_QUEUE_DEPTH waiting (default 8 per thread); past
+    # that a sign-in is answered 503 at once rather than queued behind minutes of hashing.
+    ARGON2_MEMORY_KIB: int = Field(default=19456, ge=8)
+    ARGON2_TIME_COST: int = Field(default=2, ge=1)
+    ARGON2_PARALLELISM: int = Field(default=1, ge=1)
+    HASH_POOL_SIZE: int | None = Field(default=None, gt=0)
+    HASH_QUEUE_DEPTH: int | None = Field(default=None, ge=0)
+
     # Rate limiting: "100/15minutes"; "0" or RATE_LIMIT_ENABLED=false disables it.
     RATE_LIMIT: str = "100/15minutes"
     RATE_LIMIT_ENABLED: bool = True
@@ -134,6 +149,18 @@ class Settings(BaseSettings):
             raise ValueError("CACHE_BACKEND=redis needs REDIS_URL")
         return self
 
+    @model_validator(mode="after")
+    def _argon2_at_least_owasp_in_production(self) -> Settings:
+        memory, time_cost = self.ARGON2_MEMORY_KIB, self.ARGON2_TIME_COST
+        if self.ENVIRONMENT == "production" and not any(
+                memory >= floor_m and time_cost >= floor_t for floor_m, floor_t in OWASP_ARGON2_FLOOR):
+            raise ValueError(
+                f"ARGON2_MEMORY_KIB={memory} with ARGON2_TIME_COST={time_cost} is weaker than OWASP's "
+                "minimum (19456 KiB and 2 iterations, or an equal pair); refused in production")
+        if self.ARGON2_MEMORY_KIB < 8 * self.ARGON2_PARALLELISM:
+            raise ValueError("ARGON2_MEMORY_KIB: argon2 needs at least 8 KiB per lane (ARGON2_PARALLELISM)")
+        return self
+
     @property
     def rate_limit(self) -> RateLimit | None:
         """The per-caller limit, or None when rate limiting is off."""
@@ -143,6 +170,19 @@ class Settings(BaseSettings):
     def trusted_proxies(self) -> list[str]:
         """The addresses and networks of ``TRUSTED_PROXIES``; empty when none is trusted."""
         return _split(self.TRUSTED_PROXIES)
+
+    @property
+    def hash_pool_size(self) -> int:
+        """Threads that hash passwords: HASH_POOL_SIZE, else the CPUs this process may run on."""
+        if self.HASH_POOL_SIZE:
+            return self.HASH_POOL_SIZE
+        cpus = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else range(os.cpu_count() or 1)
+        return max(1, len(cpus))
+
+    @property
+    def hash_queue_depth(self) -> int:
+        """Hashes that may wait for a thread before sign-ins are shed: HASH_QUEUE_DEPTH, else 8 per thread."""
+        return self.HASH_QUEUE_DEPTH if self.HASH_QUEUE_DEPTH is not None else 8 * self.hash_pool_size
 
     @property
     def store_kind(self) -> str:

@@ -11,12 +11,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header
 
-from target_app.deps import SettingsDep, StoreDep
+from target_app.deps import PasswordsDep, SettingsDep, StoreDep
 from target_app.logs import logger
 from target_app.models import SeedRequest, SeedResult
 from target_app.problems import Problem
 from target_app.render import dumps, json_response
-from target_app.security import hash_password
 from target_app.store.base import STATUSES, new_id, utcnow
 from target_app.store.guarded import GuardedStore
 
@@ -34,7 +33,7 @@ def seed_email(prefix: str, index: int) -> str:
 
 
 @router.post("/seed", response_model=SeedResult)
-async def seed(body: SeedRequest, store: StoreDep, settings: SettingsDep,
+async def seed(body: SeedRequest, store: StoreDep, settings: SettingsDep, passwords: PasswordsDep,
                x_seed_token: Annotated[str | None, Header()] = None):
     """Create ``users`` users sharing one password (hashed once) and their tasks, in bulk.
 
@@ -44,7 +43,7 @@ async def seed(body: SeedRequest, store: StoreDep, settings: SettingsDep,
     expected = (settings.SEED_TOKEN or "").encode()
     if not x_seed_token or not hmac.compare_digest(x_seed_token.encode(), expected):
         raise Problem(403, "Missing or wrong X-Seed-Token.")
-    password_hash = await hash_password(body.password)
+    password_hash = await passwords.hash(body.password)
     now = utcnow()
     ids: dict[str, str] = {}
     created = tasks = 0

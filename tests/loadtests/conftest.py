@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from runhelpers import FAILED_LOGINS, NOMINAL_CYCLE_US, STALL_AT_S, STALL_S
+from runhelpers import FAILED_LOGINS, NOMINAL_CYCLE_US, RETRY_AFTER_S, STALL_AT_S, STALL_S
 
 
 @dataclass
@@ -93,20 +93,28 @@ def stall_server() -> Iterator[LocalServer]:
         yield LocalServer(f"http://127.0.0.1:{server.server_port}", lambda: count[0])
 
 
-@pytest.fixture
-def flaky_login_server() -> Iterator[LocalServer]:
-    """A task API stand-in whose first FAILED_LOGINS sign-ins answer 503; every other route
-    answers 401 without the token it hands out. ``requests()`` counts requests sent without it."""
+@dataclass
+class LoginStandIn(LocalServer):
+    sign_ins: Callable[[], dict[str, list[float]]]
+    """Per account, the times its sign-ins arrived."""
+
+
+def _task_api_stand_in(refused: int | None, retry_after: str | None = None) -> Iterator[LoginStandIn]:
+    """A task API stand-in that refuses the first ``refused`` sign-ins (None: all of them) with
+    503 (and ``Retry-After`` when given), then hands out a token; every other route answers 401
+    without that token. ``requests()`` counts requests sent without it."""
     lock = threading.Lock()
-    logins = [0]
+    logins: dict[str, list[float]] = {}
     unauthenticated = [0]
 
     class Handler(_Handler):
-        def _json(self, status: int, body: dict) -> None:
+        def _json(self, status: int, body: dict, headers: dict[str, str] | None = None) -> None:
             data = json.dumps(body).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
+            for k, v in (headers or {}).items():
+                self.send_header(k, v)
             self.end_headers()
             self.wfile.write(data)
 
@@ -119,10 +127,11 @@ def flaky_login_server() -> Iterator[LocalServer]:
                 return self._json(200, {"users": users})
             if self.path == "/auth/login":
                 with lock:
-                    logins[0] += 1
-                    failed = logins[0] <= FAILED_LOGINS
+                    logins.setdefault(body.get("email", ""), []).append(time.monotonic())
+                    failed = refused is None or sum(map(len, logins.values())) <= refused
                 if failed:
-                    return self._json(503, {"title": "store unavailable"})
+                    return self._json(503, {"title": "store unavailable"},
+                                      {"Retry-After": retry_after} if retry_after else None)
                 return self._json(200, {"access_token": "tok", "token_type": "bearer", "expires_in": 1800})
             self.do_GET()
 
@@ -137,5 +146,22 @@ def flaky_login_server() -> Iterator[LocalServer]:
                 return self._json(401, {"title": "not signed in"})
             self._json(200, {"items": []})
 
+    def sign_ins() -> dict[str, list[float]]:
+        with lock:
+            return {k: list(v) for k, v in logins.items()}
+
     for server in _serve(Handler):
-        yield LocalServer(f"http://127.0.0.1:{server.server_port}", lambda: unauthenticated[0])
+        yield LoginStandIn(f"http://127.0.0.1:{server.server_port}", lambda: unauthenticated[0], sign_ins)
+
+
+@pytest.fixture
+def flaky_login_server() -> Iterator[LoginStandIn]:
+    """A task API stand-in whose first FAILED_LOGINS sign-ins answer 503; every other route
+    answers 401 without the token it hands out. ``requests()`` counts requests sent without it."""
+    yield from _task_api_stand_in(FAILED_LOGINS)
+
+
+@pytest.fixture(scope="module")
+def overloaded_login_server() -> Iterator[LoginStandIn]:
+    """A task API stand-in that refuses every sign-in with 503 and ``Retry-After: RETRY_AFTER_S``."""
+    yield from _task_api_stand_in(None, str(RETRY_AFTER_S))

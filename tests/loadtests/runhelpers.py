@@ -26,6 +26,8 @@ STALL_S = 1.0
 """... for this long."""
 FAILED_LOGINS = 4
 """The flaky-login test server refuses this many sign-ins (503) before it lets users in."""
+RETRY_AFTER_S = 2
+"""The overloaded-login test server asks for this many seconds between sign-ins."""
 
 
 def loadgate_env(**extra: str) -> dict[str, str]:
