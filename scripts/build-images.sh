@@ -4,7 +4,8 @@
 #   loadgate-harness:<version>          Dockerfile.harness: master, workers, reports, notebooks, scenarios
 #   loadgate-test-redis:<version>       Debian's redis-server   } the test stack's stand-ins for
 #   loadgate-test-ferretdb:<version>    FerretDB (SQLite)       } redis:7.4 and mongo:7.0
-# <version> is pyproject.toml's. Each image is labelled with the hash of its inputs (files, base
+# <version> is pyproject.toml's; the first two are also tagged loadgate/api and loadgate/harness
+# (the names in docker-compose.yml and k8s/). Each image is labelled with the hash of its inputs (files, base
 # image id); a call whose inputs are unchanged skips the build, so a second call takes a second.
 #
 #   scripts/build-images.sh                      # on the local Debian bases (scripts/setup-docker.sh)
@@ -57,6 +58,9 @@ mkdir -p "$log_dir"
 sources=(pyproject.toml README.md scripts/extra-requirements.py loadgate target_app loadtests reports)
 build "loadgate-api:$version" "$python_image" . Dockerfile "${sources[@]}"
 build "loadgate-harness:$version" "$python_image" . Dockerfile.harness "${sources[@]}" scenarios notebooks
+# The names docker-compose.yml and k8s/ use, on the same images.
+"$DOCKER" tag "loadgate-api:$version" "loadgate/api:$version"
+"$DOCKER" tag "loadgate-harness:$version" "loadgate/harness:$version"
 build "loadgate-test-redis:$version" "$services_image" tests/containers/images \
   tests/containers/images/redis.Dockerfile
 
@@ -65,6 +69,7 @@ ferretdb=$(readlink -f .cache/bin/ferretdb-lite 2>/dev/null || true)
 if [ ! -x "$ferretdb" ]; then
   log ".cache/bin/ferretdb-lite: missing (run scripts/setup.sh)"; exit 1
 fi
-ctx=$(mktemp -d); trap 'rm -rf "$ctx"' EXIT
-cp tests/containers/images/ferretdb.Dockerfile "$ctx/" && cp "$ferretdb" "$ctx/ferretdb-lite"
+ctx=$log_dir/../ferretdb-context
+mkdir -p "$ctx"
+cp tests/containers/images/ferretdb.Dockerfile "$ctx/" && cp -p "$ferretdb" "$ctx/ferretdb-lite"
 build "loadgate-test-ferretdb:$version" "$services_image" "$ctx" "$ctx/ferretdb.Dockerfile" "$ctx/ferretdb-lite"

@@ -54,7 +54,8 @@ def requirements(project: dict, extras: list[str]) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("extras", nargs="+", help="extra names, e.g. api or harness notebooks")
-    parser.add_argument("--pyproject", type=Path, default=Path(__file__).resolve().parents[1] / "pyproject.toml")
+    parser.add_argument("--pyproject", type=Path,
+                        default=Path(__file__).resolve().parents[1] / "pyproject.toml")
     args = parser.parse_args(argv)
     try:
         project = tomllib.loads(args.pyproject.read_text())["project"]

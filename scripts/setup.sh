@@ -45,3 +45,6 @@ if [ ! -x "$bin" ]; then
 fi
 mkdir -p .cache/bin
 ln -sf "$bin" .cache/bin/ferretdb-lite
+
+# Docker for tests/containers: docker.io, Compose v2, dockerd, the local Debian bases.
+scripts/setup-docker.sh

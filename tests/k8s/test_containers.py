@@ -1,6 +1,6 @@
-"""The Dockerfiles and docker-compose.yml, checked as files (no Docker engine here): what they copy
-exists, the final images run as a non-root user from pinned bases, and they start the same entry
-points, with the same images, as the Kubernetes manifests."""
+"""The Dockerfiles and docker-compose.yml, checked as files against the Kubernetes manifests: what
+they copy exists, the final images run as a non-root user from pinned bases, and they start the same
+entry points, with the same images. tests/containers builds and runs them for real."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import fnmatch
 import json
 import re
 import shlex
+import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -159,9 +160,11 @@ def test_compose_images_are_pinned_and_the_same_as_the_manifests(compose, smoke)
         assert service["image"] in k8s_images, f"{name}: {service['image']} differs from k8s/"
 
 
-def test_compose_builds_our_images_from_our_dockerfiles(compose):
+def test_compose_builds_our_images_from_our_dockerfiles_at_the_project_version(compose):
+    version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
     builds = {s["image"]: s["build"]["dockerfile"] for s in compose["services"].values() if "build" in s}
-    assert builds == {"loadgate/api:0.1.0": "Dockerfile", "loadgate/harness:0.1.0": "Dockerfile.harness"}
+    assert builds == {f"loadgate/api:{version}": "Dockerfile",
+                      f"loadgate/harness:{version}": "Dockerfile.harness"}
 
 
 def _flags(argv: list[str]) -> list[str]:
@@ -173,12 +176,29 @@ def test_compose_runs_the_same_entry_points_as_the_manifests(compose, smoke):
     api = container(smoke, "Deployment", "api", "api")
     master = container(smoke, "Job", "locust-master", "master")
     worker = container(smoke, "Deployment", "locust-worker", "worker")
-    assert services["api"]["command"] == api["args"]
-    for service, c in (("master", master), ("worker", worker)):
+    # Same subcommand and every flag the manifests pass; compose adds the host-network ones (ports).
+    for service, c in (("api", api), ("master", master), ("worker", worker)):
         command = services[service]["command"]
         assert command[0] == c["args"][0], service
-        assert _flags(command) == _flags(c["args"]), service
+        assert set(_flags(c["args"])) <= set(_flags(command)), service
+    for service, c in (("master", master), ("worker", worker)):
+        command = services[service]["command"]
         assert command[1].startswith("/scenarios/") and c["args"][1].startswith("/scenarios/"), service
+
+
+def test_compose_runs_every_service_on_the_host_network_bound_to_loopback(compose):
+    for name, service in compose["services"].items():
+        assert service.get("network_mode") == "host", name
+        assert "ports" not in service, f"{name}: ports mean nothing on the host network"
+        command = service["command"]
+        for flag in ("--host", "--bind", "--bind_ip", "--master-bind-host", "--web-host"):
+            if flag in command:
+                assert command[command.index(flag) + 1] == "127.0.0.1", f"{name}: {flag}"
+
+
+def test_compose_checks_the_health_of_every_long_running_service(compose):
+    for name in ("mongo", "redis", "api"):
+        assert compose["services"][name]["healthcheck"]["test"][0] == "CMD", name
 
 
 def test_compose_hardens_every_service_and_keeps_secrets_out(compose):
@@ -197,3 +217,14 @@ def test_compose_redis_is_an_lru_cache_within_its_memory_limit(compose):
     assert command[command.index("--maxmemory-policy") + 1] == "allkeys-lru"
     maxmemory_mb = int(command[command.index("--maxmemory") + 1].removesuffix("mb"))
     assert maxmemory_mb <= 0.8 * int(redis["mem_limit"].removesuffix("m"))
+
+
+def test_the_tests_local_override_swaps_only_the_backing_servers(compose):
+    """compose.local.yml is no second description of the stack: it replaces what no registry gives
+    here (mongo and redis) and the API's URL to FerretDB, nothing else."""
+    local = yaml.safe_load((ROOT / "tests/containers/compose.local.yml").read_text())["services"]
+    assert set(local) == {"mongo", "redis", "api"}
+    assert set(local["mongo"]) <= {"image", "command", "healthcheck"}
+    assert set(local["redis"]) == {"image"}
+    assert local["api"] == {"environment": {"MONGODB_URL": local["api"]["environment"]["MONGODB_URL"]}}
+    assert set(local) <= set(compose["services"])

@@ -3,6 +3,8 @@
 ARG BASE
 FROM ${BASE}
 COPY ferretdb-lite /usr/local/bin/ferretdb-lite
+# A named volume mounted here starts with this directory's owner, so FerretDB can write it.
+RUN install -d -o 999 -g 999 /data/db
 USER 999:999
 ENV DO_NOT_TRACK=1
 ENTRYPOINT ["/usr/local/bin/ferretdb-lite"]
