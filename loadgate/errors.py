@@ -17,3 +17,8 @@ class InputError(Exception):
     """
 
     exit_code = EXIT_USAGE
+
+
+# The one verdict <-> exit-code map: `loadgate gate`/`master` exit with these codes, and
+# `loadgate swarm status` reads a Job's exit code back as its verdict.
+VERDICT_EXIT_CODES = {"GO": EXIT_GO, "NO-GO": EXIT_NO_GO, "WARN": EXIT_WARN, "INVALID": EXIT_INVALID}

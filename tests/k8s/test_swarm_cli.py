@@ -18,6 +18,10 @@ from k8s_manifests import find, render_tree
 from loadgate import swarm
 
 KUBECTL = shutil.which("kubectl")
+# A valid scenario and valid SLO files: render checks both as `loadgate master` would.
+SCENARIO = "name: probe\nusers: 2\nduration: 10s\n"
+SLO = "endpoints:\n  Total:\n    p95: 500\n"
+OTHER_SLO = "endpoints:\n  Total:\n    p99: 500\n"
 
 
 def loadgate(*args: str, env: dict | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
@@ -29,9 +33,9 @@ def loadgate(*args: str, env: dict | None = None, cwd: Path | None = None) -> su
 def scenario(tmp_path) -> str:
     """A scenario file outside scenarios/: render ships it too, so these tests need none of ours."""
     path = tmp_path / "probe-scenario.yaml"
-    path.write_text("name: probe\n")
+    path.write_text(SCENARIO)
     (tmp_path / "slo").mkdir()
-    (tmp_path / "slo/probe-scenario.yaml").write_text("p95_ms: 500\n")
+    (tmp_path / "slo/probe-scenario.yaml").write_text(SLO)
     return str(path)
 
 
@@ -40,14 +44,14 @@ def scenario(tmp_path) -> str:
 def test_render_sets_the_scenario_and_patches_the_worker_count(tmp_path):
     root = render_tree(tmp_path)
     # Files added after the committed scenario list was written still ship.
-    (root / "scenarios/probe.yaml").write_text("name: probe\n")
-    (root / "scenarios/slo/probe.yaml").write_text("p99_ms: 500\n")
+    (root / "scenarios/probe.yaml").write_text(SCENARIO)
+    (root / "scenarios/slo/probe.yaml").write_text(OTHER_SLO)
     objects = swarm.load_objects(swarm.render("probe", overlay="1k", workers=7, root=root))
     assert find(objects, "Deployment", "locust-worker")["spec"]["replicas"] == 7
     run = find(objects, "ConfigMap", "loadgate-run")["data"]
     assert (run["EXPECT_WORKERS"], run["SCENARIO"], run["SLO"]) == ("7", "probe.yaml", "probe.yaml")
-    assert find(objects, "ConfigMap", "loadgate-scenarios")["data"]["probe.yaml"] == "name: probe\n"
-    assert find(objects, "ConfigMap", "loadgate-slo")["data"]["probe.yaml"] == "p99_ms: 500\n"
+    assert find(objects, "ConfigMap", "loadgate-scenarios")["data"]["probe.yaml"] == SCENARIO
+    assert find(objects, "ConfigMap", "loadgate-slo")["data"]["probe.yaml"] == OTHER_SLO
     # Everything else is the overlay's.
     plain = swarm.load_objects(swarm.kustomize(root / "k8s/overlays/1k"))
     assert find(objects, "Deployment", "api")["spec"] == find(plain, "Deployment", "api")["spec"]
@@ -55,8 +59,8 @@ def test_render_sets_the_scenario_and_patches_the_worker_count(tmp_path):
 
 def test_render_keeps_the_overlay_worker_count_unless_asked(tmp_path):
     root = render_tree(tmp_path)
-    (root / "scenarios/probe.yaml").write_text("name: probe\n")
-    (root / "scenarios/slo/probe.yaml").write_text("p95_ms: 500\n")
+    (root / "scenarios/probe.yaml").write_text(SCENARIO)
+    (root / "scenarios/slo/probe.yaml").write_text(SLO)
     objects = swarm.load_objects(swarm.render("probe", overlay="10k", root=root))
     plain = swarm.load_objects(swarm.kustomize(root / "k8s/overlays/10k"))
     planned = find(plain, "Deployment", "locust-worker")["spec"]["replicas"]
@@ -69,16 +73,35 @@ def test_loadgate_swarm_render_prints_manifests_for_a_scenario_file(scenario):
     objects = swarm.load_objects(proc.stdout)
     assert find(objects, "Deployment", "locust-worker")["spec"]["replicas"] == 2
     assert find(objects, "ConfigMap", "loadgate-run")["data"]["SCENARIO"] == "probe-scenario.yaml"
-    assert find(objects, "ConfigMap", "loadgate-scenarios")["data"]["probe-scenario.yaml"] == "name: probe\n"
-    assert find(objects, "ConfigMap", "loadgate-slo")["data"]["probe-scenario.yaml"] == "p95_ms: 500\n"
+    assert find(objects, "ConfigMap", "loadgate-scenarios")["data"]["probe-scenario.yaml"] == SCENARIO
+    assert find(objects, "ConfigMap", "loadgate-slo")["data"]["probe-scenario.yaml"] == SLO
 
 
 def test_render_refuses_a_scenario_without_an_slo(tmp_path):
     # The master's exit code is the verdict: without an SLO there would be none.
-    (tmp_path / "lonely.yaml").write_text("name: lonely\n")
+    (tmp_path / "lonely.yaml").write_text(SCENARIO.replace("probe", "lonely"))
     proc = loadgate("swarm", "render", str(tmp_path / "lonely.yaml"))
     assert proc.returncode == 2
     assert proc.stderr.count("\n") == 1 and "no SLO for lonely.yaml" in proc.stderr
+
+
+def test_render_refuses_an_invalid_scenario_in_one_line(tmp_path):
+    # The master would refuse it in the pod, after the whole stack was deployed: say so here.
+    (tmp_path / "probe.yaml").write_text("name: probe\n")
+    (tmp_path / "slo").mkdir()
+    (tmp_path / "slo/probe.yaml").write_text(SLO)
+    proc = loadgate("swarm", "render", str(tmp_path / "probe.yaml"))
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1 and "probe.yaml: users:" in proc.stderr
+
+
+def test_render_refuses_an_invalid_slo_in_one_line(tmp_path):
+    (tmp_path / "probe.yaml").write_text(SCENARIO)
+    (tmp_path / "slo").mkdir()
+    (tmp_path / "slo/probe.yaml").write_text("p95_ms: 500\n")  # not an SLO file: no endpoints
+    proc = loadgate("swarm", "render", str(tmp_path / "probe.yaml"))
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1 and "slo/probe.yaml: p95_ms:" in proc.stderr
 
 
 @pytest.mark.parametrize(("args", "words"), [
@@ -241,7 +264,7 @@ def test_the_reader_pod_would_pass_the_restricted_pod_security_profile():
 
 def test_a_fetched_run_is_judged_by_this_checkouts_copy_of_its_slo(tmp_path):
     (tmp_path / "scenarios/slo").mkdir(parents=True)
-    (tmp_path / "scenarios/slo/smoke.yaml").write_text("p95_ms: 300\n")
+    (tmp_path / "scenarios/slo/smoke.yaml").write_text(SLO)
     run = tmp_path / "runs/run-a"
     run.mkdir(parents=True)
     (run / "meta.json").write_text(json.dumps({"slo_file": "/scenarios/slo/smoke.yaml"}))

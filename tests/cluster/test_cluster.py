@@ -1,0 +1,215 @@
+"""The swarm on a live single-node cluster (scripts/setup-cluster.sh): the node itself, every
+overlay through the API server's admission, then the smoke stack applied with plain
+`kubectl apply -k`, run to its verdict, fetched, and a NO-GO scenario run to a Failed Job.
+
+The tests share one cluster and run in file order: the smoke run's Job is what `fetch` reads.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from loadgate import swarm
+from loadgate.errors import EXIT_GO, EXIT_NO_GO
+from loadgate.paths import ROOT
+
+OVERLAY = Path(__file__).parent / "overlay"
+TOOLBOX = "loadgate.local/toolbox:1"
+API_NAME = "kubernetes.default.svc.cluster.local"
+RUN_TIMEOUT_S = 1200  # pods starting on 2 busy cores, the smoke scenario, the gate
+
+
+def kubectl(*args: str, input: str | None = None, timeout: float = 600) -> subprocess.CompletedProcess:
+    return subprocess.run(["kubectl", *args], input=input, capture_output=True, text=True, timeout=timeout)
+
+
+def ok(proc: subprocess.CompletedProcess) -> str:
+    assert proc.returncode == 0, f"{proc.args}: {proc.stderr or proc.stdout}"
+    return proc.stdout
+
+
+def loadgate(*args: str, timeout: float = RUN_TIMEOUT_S) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "loadgate.cli", *args], capture_output=True, text=True,
+                          timeout=timeout, cwd=ROOT)
+
+
+def job_condition(name: str, namespace: str = "loadgate") -> str | None:
+    """Complete or Failed once the Job ended, else None."""
+    job = json.loads(ok(kubectl("-n", namespace, "get", "job", name, "-o", "json")))
+    for condition in job.get("status", {}).get("conditions", []):
+        if condition["type"] in ("Complete", "Failed") and condition["status"] == "True":
+            return condition["type"]
+    return None
+
+
+# --- the node -------------------------------------------------------------------------------------
+
+def test_the_node_is_ready_with_kubernetes_1_31(kubeconfig):
+    node = json.loads(ok(kubectl("get", "node", "loadgate-node", "-o", "json")))
+    ready = {c["type"]: c["status"] for c in node["status"]["conditions"]}["Ready"]
+    assert ready == "True"
+    assert node["status"]["nodeInfo"]["kubeletVersion"] == "v1.31.4"
+    assert node["status"]["nodeInfo"]["containerRuntimeVersion"].startswith("containerd://1.6")
+
+
+def test_a_pod_of_our_own_resolves_the_api_servers_service_and_reaches_it(kubeconfig):
+    pod = {
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": "probe-dns", "namespace": "default"},
+        "spec": {
+            "restartPolicy": "Never",
+            "automountServiceAccountToken": False,
+            "containers": [{
+                "name": "probe", "image": TOOLBOX, "imagePullPolicy": "Never",
+                "command": ["sh", "-c", f"nslookup {API_NAME} && nc -z -w 5 {API_NAME} 443 && echo reached"],
+                "securityContext": {"runAsUser": 65534, "runAsNonRoot": True,
+                                    "allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
+                                    "capabilities": {"drop": ["ALL"]}},
+            }],
+        },
+    }
+    ok(kubectl("apply", "-f", "-", input=json.dumps(pod)))
+    try:
+        ok(kubectl("wait", "pod/probe-dns", "--for=jsonpath={.status.phase}=Succeeded", "--timeout=180s"))
+        logs = ok(kubectl("logs", "probe-dns"))
+        service_ip = ok(kubectl("get", "service", "kubernetes", "-o", "jsonpath={.spec.clusterIP}"))
+        assert service_ip in logs and "reached" in logs
+    finally:
+        kubectl("delete", "pod", "probe-dns", "--wait=false")
+
+
+# --- every overlay, through admission ------------------------------------------------------------
+
+@pytest.mark.parametrize("overlay", ["smoke", "1k", "10k", "100k"])
+def test_every_overlay_is_accepted_by_the_api_server_in_a_server_side_dry_run(kubeconfig, overlay):
+    # Admission, defaulting and Pod Security run here; schema validation offline cannot.
+    ok(kubectl("apply", "-f", str(ROOT / "k8s/base/namespace.yaml")))
+    proc = kubectl("apply", "-k", str(ROOT / "k8s/overlays" / overlay), "--dry-run=server")
+    assert proc.returncode == 0, proc.stderr
+    assert "Warning" not in proc.stderr, proc.stderr  # Pod Security would warn on a restricted breach
+
+
+# --- the smoke stack, end to end ------------------------------------------------------------------
+
+def volume(name: str, claim: str, size: str, root: Path) -> dict:
+    """A hostPath PersistentVolume bound ahead to ``claim`` (the cluster has no provisioner)."""
+    path = root / name
+    path.mkdir(mode=0o777)
+    path.chmod(0o777)  # hostPath gets no fsGroup: the non-root pods must be able to write
+    return {"apiVersion": "v1", "kind": "PersistentVolume", "metadata": {"name": name},
+            "spec": {"capacity": {"storage": size}, "accessModes": ["ReadWriteOnce"],
+                     "persistentVolumeReclaimPolicy": "Retain", "hostPath": {"path": str(path)},
+                     "claimRef": {"namespace": "loadgate", "name": claim}}}
+
+
+@pytest.fixture(scope="module")
+def stack(kubeconfig, tmp_path_factory):
+    """Secrets and volumes made, then the smoke stack applied with plain `kubectl apply -k`."""
+    ok(kubectl("apply", "-f", str(ROOT / "k8s/base/namespace.yaml")))
+    values = {
+        "loadgate-api": {"jwt-secret": secrets.token_hex(32), "seed-token": secrets.token_hex(16)},
+        "loadgate-mongodb": {"root-username": "root", "root-password": secrets.token_hex(16),
+                             "app-username": "taskapi", "app-password": secrets.token_hex(16),
+                             "replica-set-key": secrets.token_hex(32)},
+        "loadgate-redis": {"password": secrets.token_hex(16)},
+    }
+    for name, data in values.items():
+        args = [f"--from-literal={k}={v}" for k, v in data.items()]
+        ok(kubectl("-n", "loadgate", "create", "secret", "generic", name, *args))
+    root = tmp_path_factory.mktemp("volumes")
+    root.chmod(0o755)
+    pvs = [volume("loadgate-test-runs", "loadgate-runs", "10Gi", root),
+           volume("loadgate-test-mongodb", "data-mongodb-0", "20Gi", root)]
+    ok(kubectl("apply", "-f", "-", input=yaml.safe_dump_all(pvs)))
+    ok(kubectl("apply", "-k", str(OVERLAY)))
+    return root
+
+
+def test_the_api_becomes_ready_through_its_own_probes(stack):
+    proc = kubectl("-n", "loadgate", "rollout", "status", "deployment/api", "--timeout=900s", timeout=960)
+    assert proc.returncode == 0, proc.stderr + describe("app.kubernetes.io/name=api")
+    for name in ("redis", "locust-worker"):
+        ok(kubectl("-n", "loadgate", "rollout", "status", f"deployment/{name}", "--timeout=600s"))
+    ok(kubectl("-n", "loadgate", "rollout", "status", "statefulset/mongodb", "--timeout=600s"))
+
+
+def test_the_smoke_run_ends_in_a_complete_job_with_a_go_verdict(stack):
+    proc = loadgate("swarm", "status", "--wait", "--timeout", str(RUN_TIMEOUT_S))
+    assert proc.returncode == EXIT_GO, proc.stdout + proc.stderr + logs("locust-master")
+    assert "verdict GO (exit 0)" in proc.stdout
+    assert job_condition("locust-master") == "Complete"
+    assert job_condition("mongodb-init") == "Complete"
+
+
+def test_the_disruption_budgets_and_the_autoscaler_are_accepted(stack):
+    pdbs = json.loads(ok(kubectl("-n", "loadgate", "get", "pdb", "-o", "json")))["items"]
+    assert {p["metadata"]["name"] for p in pdbs} >= {"api"}
+    hpa = json.loads(ok(kubectl("-n", "loadgate", "get", "hpa", "api", "-o", "json")))
+    assert hpa["spec"]["scaleTargetRef"]["name"] == "api"
+
+
+def test_every_pod_runs_with_the_security_context_its_manifest_declares(stack):
+    rendered = swarm.load_objects(ok(kubectl("kustomize", str(OVERLAY))))
+    declared = {(o["kind"], o["metadata"]["name"]): swarm.pod_spec(o) for o in rendered if swarm.pod_spec(o)}
+    pods = json.loads(ok(kubectl("-n", "loadgate", "get", "pods", "-o", "json")))["items"]
+    assert pods
+    names = {spec["containers"][0]["name"]: spec for spec in declared.values()}
+    for pod in pods:
+        spec = names[pod["spec"]["containers"][0]["name"]]
+        assert pod["spec"]["securityContext"]["runAsNonRoot"] is True
+        assert pod["spec"]["securityContext"]["runAsUser"] == spec["securityContext"]["runAsUser"]
+        for c in pod["spec"]["containers"]:
+            assert c["securityContext"]["readOnlyRootFilesystem"] is True
+            assert c["securityContext"]["capabilities"] == {"drop": ["ALL"]}
+
+
+def test_fetch_copies_the_run_directory_and_builds_its_report(stack, tmp_path):
+    proc = loadgate("swarm", "fetch", "--out", str(tmp_path))
+    assert proc.returncode == EXIT_GO, proc.stdout + proc.stderr
+    (run,) = [p for p in tmp_path.iterdir() if p.is_dir()]
+    assert json.loads((run / "verdict.json").read_text())["verdict"] == "GO"
+    assert (run / "meta.json").is_file() and (run / "report.html").is_file()
+
+
+def test_a_no_go_scenario_ends_in_a_failed_job(stack, tmp_path):
+    # The smoke scenario judged by an SLO nothing can meet, deployed over the same stack.
+    smoke = yaml.safe_load((ROOT / "scenarios/smoke.yaml").read_text())
+    (tmp_path / "slo").mkdir()
+    (tmp_path / "nogo.yaml").write_text(yaml.safe_dump({**smoke, "name": "nogo", "slo": "slo/nogo.yaml"}))
+    impossible = {"endpoints": {"Total": {"p95": {"fail": 0.001}}}}  # ms
+    (tmp_path / "slo/nogo.yaml").write_text(yaml.safe_dump(impossible))
+    kustomization = {
+        "apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization",
+        "resources": [os.path.relpath(OVERLAY, tmp_path)],
+        "configMapGenerator": [
+            {"name": "loadgate-scenarios", "behavior": "merge", "files": ["nogo.yaml"]},
+            {"name": "loadgate-slo", "behavior": "merge", "files": ["slo/nogo.yaml"]},
+            {"name": "loadgate-run", "behavior": "merge",
+             "literals": ["SCENARIO=nogo.yaml", "SLO=nogo.yaml"]},
+        ],
+    }
+    (tmp_path / "kustomization.yaml").write_text(yaml.safe_dump(kustomization))
+    ok(kubectl("-n", "loadgate", "delete", "job", "locust-master", "--wait=true", "--cascade=foreground"))
+    ok(kubectl("apply", "-k", str(tmp_path)))
+    proc = loadgate("swarm", "status", "--wait", "--timeout", str(RUN_TIMEOUT_S))
+    assert proc.returncode == EXIT_NO_GO, proc.stdout + proc.stderr + logs("locust-master")
+    assert "verdict NO-GO (exit 1)" in proc.stdout
+    assert job_condition("locust-master") == "Failed"
+
+
+def logs(name: str) -> str:
+    """The last lines of a component's logs, for a failing assertion's message."""
+    return kubectl("-n", "loadgate", "logs", "-l", f"app.kubernetes.io/name={name}", "--tail=40",
+                   "--all-containers", "--prefix").stdout
+
+
+def describe(selector: str) -> str:
+    return kubectl("-n", "loadgate", "describe", "pods", "-l", selector).stdout[-3000:]
