@@ -103,7 +103,8 @@ async def _on_validation_error(request: Request, exc: RequestValidationError) ->
 
 async def _on_store_unavailable(request: Request, exc: StoreUnavailable) -> Response:
     return problem_response(
-        503, "The task store is unreachable; the request was not carried out. Retry shortly.",
+        503, "The task store is unreachable or did not answer in time: the request may or may not have "
+             "been carried out. Read before retrying a write that is not idempotent.",
         instance=request.url.path, type_=STORE_UNAVAILABLE_TYPE,
         headers={"Retry-After": str(max(1, round(exc.retry_after)))},
     )
