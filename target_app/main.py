@@ -22,6 +22,7 @@ from target_app.deps import Services
 from target_app.hotpath import CachedListReads
 from target_app.logs import configure_logging, logger
 from target_app.middleware import RequestContextMiddleware
+from target_app.openapi import install_openapi
 from target_app.problems import install_problem_handlers
 from target_app.ratelimit import RateLimiter
 from target_app.routers import admin, analytics, auth, health, tasks, users
@@ -109,6 +110,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(module.router)
     if settings.SEED_TOKEN:
         app.include_router(admin.router)
+    install_openapi(app)
     app.add_middleware(CachedListReads)  # inner: runs within the request context
     app.add_middleware(RequestContextMiddleware)
     if settings.trusted_proxies:

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
@@ -20,11 +21,18 @@ from pydantic import (
 Status = Literal["todo", "in_progress", "done"]
 Priority = Literal["low", "medium", "high"]
 
-_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}\.[^@\s.]{2,63}$")
+# Whitespace as a JSON Schema pattern's \s means it (ECMAScript's), spelled out, so the schema and
+# the checks here agree on every character (Python's \s and str.strip also take \x1c-\x1f, \x85).
+SPACE_CLASS = r"\t-\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+SPACE = ("\t\n\v\f\r \xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B)))
+         + "\u2028\u2029\u202f\u205f\u3000\ufeff")
+EMAIL_PATTERN = rf"^[^@{SPACE_CLASS}]{{1,64}}@[^@{SPACE_CLASS}]{{1,255}}\.[^@.{SPACE_CLASS}]{{2,63}}$"
+NOT_BLANK_PATTERN = rf"[^{SPACE_CLASS}]"
+_EMAIL = re.compile(EMAIL_PATTERN)
 
 
 def _email(value: str) -> str:
-    value = value.strip().lower()
+    value = value.strip(SPACE).lower()
     if not _EMAIL.match(value):
         raise ValueError("not a valid email address")
     return value
@@ -44,13 +52,49 @@ def _utc(value: datetime) -> datetime:
     return value.replace(microsecond=value.microsecond // 1000 * 1000)
 
 
-Email = Annotated[str, StringConstraints(max_length=320), AfterValidator(_email)]
+def _stripped(value: str) -> str:
+    """Surrounding whitespace dropped; a blank string refused."""
+    value = value.strip(SPACE)
+    if not value:
+        raise ValueError("may not be blank")
+    return value
+
+
+def _schema_pattern(pattern: str) -> Any:
+    """A pattern the OpenAPI schema states, checked here by the validator beside it."""
+    return Field(json_schema_extra={"pattern": pattern})
+
+
+# Lengths count what was sent (so the schema's maxLength holds); then whitespace is stripped.
+Email = Annotated[str, StringConstraints(max_length=320), AfterValidator(_email),
+                  _schema_pattern(rf"^[{SPACE_CLASS}]*" + EMAIL_PATTERN[1:-1] + rf"[{SPACE_CLASS}]*$")]
 Password = Annotated[str, StringConstraints(min_length=8, max_length=128)]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=100), AfterValidator(_stripped),
+                 _schema_pattern(NOT_BLANK_PATTERN)]
+Title = Annotated[str, StringConstraints(min_length=1, max_length=200), AfterValidator(_stripped),
+                  _schema_pattern(NOT_BLANK_PATTERN)]
 Description = Annotated[str, StringConstraints(max_length=5000)]
-# Lax on purpose: FastAPI validates parsed JSON, where a datetime can only arrive as a string.
-UtcDatetime = Annotated[datetime, Field(strict=False), AfterValidator(_utc)]
+_DATE_TIME_START = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}")
+
+
+def _a_date_time_string(value: object) -> object:
+    """A date and a time, as a string: lax parsing below would take ``0.5`` as epoch seconds."""
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not _DATE_TIME_START.match(value):
+        raise ValueError("not a date-time like 2031-02-03T04:05:06Z")
+    return value
+
+
+def _integral(value: object) -> object:
+    """JSON Schema's integer: ``3.0`` is one, ``3.5``, ``true`` and ``"3"`` are not."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+# Lax on purpose: a datetime arrives as a string, in JSON as in a query string.
+UtcDatetime = Annotated[datetime, BeforeValidator(_a_date_time_string), Field(strict=False),
+                        AfterValidator(_utc)]
+JsonInt = Annotated[int, BeforeValidator(_integral)]
 
 
 class Strict(BaseModel):
@@ -67,8 +111,8 @@ class Register(Strict):
 
 class Login(Strict):
     # Not validated as an email: an unknown one simply fails to log in.
-    email: Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, min_length=1,
-                                            max_length=320)]
+    email: Annotated[str, StringConstraints(min_length=1, max_length=320), AfterValidator(_stripped),
+                     AfterValidator(str.lower), _schema_pattern(NOT_BLANK_PATTERN)]
     password: Annotated[str, StringConstraints(min_length=1, max_length=128)]
 
 
@@ -93,9 +137,21 @@ def _refuse_null(cls, value: object) -> object:
     return value
 
 
+def _not_null_in_schema(schema: dict) -> None:
+    """The JSON schema of a field ``_refuse_null`` guards: it may be left out, but never null."""
+    options = [option for option in schema.pop("anyOf") if option.get("type") != "null"]
+    schema.update(options[0])
+    schema.pop("default", None)
+
+
+def omissible() -> Any:
+    """The default of a partial update's field that may be omitted but not null (None: not sent)."""
+    return Field(None, json_schema_extra=_not_null_in_schema)
+
+
 class UserUpdate(Strict):
-    name: Name | None = None
-    email: Email | None = None
+    name: Name | None = omissible()
+    email: Email | None = omissible()
 
     _not_null = field_validator("name", "email", mode="before")(_refuse_null)
 
@@ -111,10 +167,10 @@ class TaskCreate(Strict):
 class TaskUpdate(Strict):
     """A partial update: only the fields sent change; ``dueDate: null`` clears the due date."""
 
-    title: Title | None = None
-    description: Description | None = None
-    status: Status | None = None
-    priority: Priority | None = None
+    title: Title | None = omissible()
+    description: Description | None = omissible()
+    status: Status | None = omissible()
+    priority: Priority | None = omissible()
     dueDate: UtcDatetime | None = None
 
     _not_null = field_validator("title", "description", "status", "priority", mode="before")(_refuse_null)
@@ -132,6 +188,22 @@ class TaskPublic(BaseModel):
     updatedAt: datetime
 
 
+class TaskFields(BaseModel):
+    """A task with only the fields ``fields=`` asked for, and its ``id``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    userId: str | None = omissible()
+    title: str | None = omissible()
+    description: str | None = omissible()
+    status: Status | None = omissible()
+    priority: Priority | None = omissible()
+    dueDate: datetime | None = None
+    createdAt: datetime | None = omissible()
+    updatedAt: datetime | None = omissible()
+
+
 class TaskListQuery(BaseModel):
     """The query of ``GET /tasks`` (validated only on a cache miss: a hit was valid when filled)."""
 
@@ -144,7 +216,7 @@ class TaskListQuery(BaseModel):
 
 
 class TaskPage(BaseModel):
-    items: list[TaskPublic]
+    items: list[TaskPublic | TaskFields] = Field(description="Whole tasks; with fields=, those fields.")
     next_cursor: str | None = Field(description="Pass as ?cursor= for the next page; null on the last.")
 
 
@@ -169,8 +241,9 @@ MAX_SEED_TASKS = 2_000_000
 class SeedRequest(Strict):
     """Seed ``users`` users named ``{email_prefix}{i}@loadgate.test``, each with ``tasks_per_user`` tasks."""
 
-    users: int = Field(ge=1, le=MAX_SEED_USERS)
-    tasks_per_user: int = Field(default=0, ge=0, le=MAX_SEED_TASKS_PER_USER)
+    users: JsonInt = Field(ge=1, le=MAX_SEED_USERS)
+    tasks_per_user: JsonInt = Field(default=0, ge=0, le=MAX_SEED_TASKS_PER_USER,
+                                    description=f"users x tasks_per_user may be at most {MAX_SEED_TASKS:,}.")
     password: Password
     email_prefix: Annotated[str, StringConstraints(to_lower=True,
                                                    pattern=r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,40}$")]

@@ -19,6 +19,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
+from starlette.routing import Match
 
 from target_app.context import request_id_var
 from target_app.store.base import StoreUnavailable
@@ -68,10 +69,22 @@ async def _on_problem(request: Request, exc: Problem) -> Response:
                             headers=exc.headers, **exc.extensions)
 
 
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route answers at this path (Starlette's 405 names only the first route's)."""
+    routes = request.app.router.routes
+    return [method for method in _METHODS
+            if any(route.matches({**request.scope, "method": method})[0] is Match.FULL for route in routes)]
+
+
 async def _on_http_exception(request: Request, exc: StarletteHTTPException) -> Response:
     detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).description
-    return problem_response(exc.status_code, detail, instance=request.url.path,
-                            headers=getattr(exc, "headers", None))
+    headers = dict(getattr(exc, "headers", None) or {})
+    if exc.status_code == 405:
+        headers["Allow"] = ", ".join(allowed_methods(request))
+    return problem_response(exc.status_code, detail, instance=request.url.path, headers=headers or None)
 
 
 async def _on_validation_error(request: Request, exc: RequestValidationError) -> Response:
@@ -90,7 +103,8 @@ async def _on_validation_error(request: Request, exc: RequestValidationError) ->
 
 async def _on_store_unavailable(request: Request, exc: StoreUnavailable) -> Response:
     return problem_response(
-        503, "The task store is unreachable; the request was not carried out. Retry shortly.",
+        503, "The task store is unreachable or did not answer in time: the request may or may not have "
+             "been carried out. Read before retrying a write that is not idempotent.",
         instance=request.url.path, type_=STORE_UNAVAILABLE_TYPE,
         headers={"Retry-After": str(max(1, round(exc.retry_after)))},
     )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from datetime import datetime
+from datetime import UTC, datetime
 
 import orjson
 from fastapi import APIRouter, Request
@@ -19,7 +19,7 @@ from starlette.responses import Response
 from target_app.caching import list_key_for_query, task_key
 from target_app.deps import CacheDep, CurrentUser, SettingsDep, StoreDep
 from target_app.hotpath import LIST_LOOKUP
-from target_app.models import TaskCreate, TaskListQuery, TaskPage, TaskPublic, TaskUpdate
+from target_app.models import SPACE, SPACE_CLASS, TaskCreate, TaskListQuery, TaskPage, TaskPublic, TaskUpdate
 from target_app.problems import Problem
 from target_app.render import TASK_KEYS, dumps, json_response, public_task
 from target_app.store.base import from_ms, is_id, new_id, to_ms, utcnow
@@ -35,6 +35,10 @@ def _not_found() -> Problem:
     return Problem(404, "No task with this id.")
 
 
+LAST_MS = to_ms(datetime.max.replace(tzinfo=UTC))  # a cursor names a time a datetime can hold
+CURSOR_FORMAT = "taskapi-cursor"  # in the schema: only a next_cursor this API returned is one
+
+
 def encode_cursor(task: dict) -> str:
     """An opaque cursor: the (createdAt, id) of the last task on a page."""
     return base64.urlsafe_b64encode(orjson.dumps([to_ms(task["createdAt"]), task["id"]])).decode().rstrip("=")
@@ -47,7 +51,7 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
     except (ValueError, TypeError, binascii.Error):
         raise _invalid("cursor", "not a cursor returned by this API") from None
     if not isinstance(created, int) or isinstance(created, bool) or not isinstance(task_id, str) \
-            or not is_id(task_id) or not 0 <= created < 2**53:
+            or not is_id(task_id) or not 0 <= created <= LAST_MS:
         raise _invalid("cursor", "not a cursor returned by this API")
     return from_ms(created), task_id
 
@@ -56,7 +60,7 @@ def parse_fields(fields: str | None) -> frozenset[str] | None:
     """``fields=title,status`` → the projection; unknown names are a 422 naming ``fields``."""
     if fields is None:
         return None
-    names = frozenset(name.strip() for name in fields.split(",") if name.strip())
+    names = frozenset(name.strip(SPACE) for name in fields.split(",") if name.strip(SPACE))
     unknown = names - set(TASK_KEYS)
     if unknown or not names:
         raise _invalid("fields", f"unknown field(s) {sorted(unknown)}; choose from {', '.join(TASK_KEYS)}"
@@ -77,6 +81,15 @@ async def create_task(body: TaskCreate, user: CurrentUser, store: StoreDep, cach
 def _query_parameters() -> list[dict]:
     """OpenAPI entries for ``TaskListQuery`` (parsed by hand, so FastAPI cannot list them)."""
     schema = TaskListQuery.model_json_schema()
+    for prop in schema["properties"].values():  # a parameter is left out, never null
+        if "anyOf" in prop:
+            prop.update(next(option for option in prop.pop("anyOf") if option.get("type") != "null"))
+            prop.pop("default", None)
+    name = "(?:" + "|".join(TASK_KEYS) + ")"
+    # What parse_fields accepts: known names, comma-separated, blanks and empty items ignored.
+    gap = f"[{SPACE_CLASS},]*"
+    schema["properties"]["fields"]["pattern"] = rf"^{gap}{name}(?:[{SPACE_CLASS}]*,{gap}{name})*{gap}$"
+    schema["properties"]["cursor"]["format"] = CURSOR_FORMAT
     return [{"name": name, "in": "query", "required": False, "schema": prop,
              "description": prop.get("description", "")} for name, prop in schema["properties"].items()]
 

@@ -110,6 +110,15 @@ async def test_with_the_store_down_a_request_is_a_503_problem(on_own_ferretdb, o
     assert int(response.headers["retry-after"]) >= 1
 
 
+async def test_a_503_says_the_write_may_have_been_applied(on_own_ferretdb, own_ferretdb):
+    """A store timeout does not undo what the store may already have done (docs/api.md)."""
+    client, user = on_own_ferretdb
+    crash(own_ferretdb)
+    response = await client.delete("/tasks/65f0c0ffee0000000000abcd", headers=user.headers)
+    assert response.status_code == 503
+    assert "may or may not have been carried out" in response.json()["detail"]
+
+
 async def test_once_the_store_breaker_opens_503s_are_immediate(on_own_ferretdb, own_ferretdb):
     client, user = on_own_ferretdb
     crash(own_ferretdb)
