@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from dataclasses import dataclass
@@ -53,6 +54,22 @@ def parse_rate_limit(text: str) -> RateLimit | None:
     if int(count) <= 0 or seconds <= 0:
         raise ValueError(f"{text!r}: requests and window must be positive")
     return RateLimit(int(count), seconds)
+
+
+CGROUP_CPU_MAX = Path("/sys/fs/cgroup/cpu.max")
+
+
+def usable_cpus(cpu_max: Path = CGROUP_CPU_MAX) -> int:
+    """CPUs this process may run on: its affinity, bounded by a cgroup v2 CPU quota (a container's
+    CPU limit, which the affinity does not show)."""
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    try:
+        quota, period = cpu_max.read_text().split()
+        if quota != "max":
+            cpus = min(cpus, math.ceil(int(quota) / int(period)))
+    except (OSError, ValueError):
+        pass
+    return max(1, cpus)
 
 
 def _default_sqlite_path() -> str:
@@ -148,10 +165,7 @@ class Settings(BaseSettings):
     @property
     def hash_pool_size(self) -> int:
         """Threads that hash passwords: HASH_POOL_SIZE, else the CPUs this process may run on."""
-        if self.HASH_POOL_SIZE:
-            return self.HASH_POOL_SIZE
-        cpus = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else range(os.cpu_count() or 1)
-        return max(1, len(cpus))
+        return self.HASH_POOL_SIZE or usable_cpus()
 
     @property
     def hash_queue_depth(self) -> int:
