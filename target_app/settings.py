@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import ipaddress
+import math
 import os
 import re
 from dataclasses import dataclass
@@ -58,6 +59,36 @@ def parse_rate_limit(text: str) -> RateLimit | None:
 
 def _split(text: str) -> list[str]:
     return [item.strip() for item in text.split(",") if item.strip()]
+
+
+CGROUP_CPU_MAX = Path("/sys/fs/cgroup/cpu.max")
+"""cgroup v2: ``<quota> <period>`` or ``max <period>``."""
+CGROUP_V1_CPU = Path("/sys/fs/cgroup/cpu")
+"""cgroup v1 (these machines, and kubelets on v1): ``cpu.cfs_quota_us`` (-1: none) and ``cpu.cfs_period_us``."""
+
+
+def _cpu_quota(cpu_max: Path, v1: Path) -> float | None:
+    """The CPU quota in CPUs from cgroup v2, else v1; None when there is none."""
+    try:
+        quota, period = cpu_max.read_text().split()
+        return None if quota == "max" else int(quota) / int(period)
+    except (OSError, ValueError):
+        pass
+    try:
+        quota_us = int((v1 / "cpu.cfs_quota_us").read_text())
+        return None if quota_us < 0 else quota_us / int((v1 / "cpu.cfs_period_us").read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def usable_cpus(cpu_max: Path = CGROUP_CPU_MAX, v1: Path = CGROUP_V1_CPU) -> int:
+    """CPUs this process may run on: its affinity, bounded by a cgroup CPU quota (a container's
+    CPU limit, which the affinity does not show), v2 or v1."""
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    quota = _cpu_quota(cpu_max, v1)
+    if quota is not None:
+        cpus = min(cpus, math.ceil(quota))
+    return max(1, cpus)
 
 
 def _default_sqlite_path() -> str:
@@ -174,10 +205,7 @@ class Settings(BaseSettings):
     @property
     def hash_pool_size(self) -> int:
         """Threads that hash passwords: HASH_POOL_SIZE, else the CPUs this process may run on."""
-        if self.HASH_POOL_SIZE:
-            return self.HASH_POOL_SIZE
-        cpus = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else range(os.cpu_count() or 1)
-        return max(1, len(cpus))
+        return self.HASH_POOL_SIZE or usable_cpus()
 
     @property
     def hash_queue_depth(self) -> int:

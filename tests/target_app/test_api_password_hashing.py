@@ -13,7 +13,7 @@ from pwdlib import PasswordHash
 from pydantic import ValidationError
 from taskapi_helpers import PASSWORD, metric, running, seed_users, settings
 
-from target_app.settings import Settings
+from target_app.settings import Settings, usable_cpus
 from target_app.store.base import new_id, utcnow
 
 OWASP_PREFIX = "$argon2id$v=19$m=19456,t=2,p=1$"
@@ -71,8 +71,29 @@ def test_development_may_hash_below_the_floor():
 
 def test_the_hashing_pool_defaults_to_one_thread_per_cpu_and_a_queue_of_eight_per_thread():
     config = Settings()
-    assert config.hash_pool_size == len(os.sched_getaffinity(0))
+    assert config.hash_pool_size == usable_cpus()
     assert config.hash_queue_depth == 8 * config.hash_pool_size
+
+
+@pytest.mark.parametrize(("cpu_max", "cpus"),
+                         [("100000 100000", 1), ("150000 100000", 2), ("max 100000", None)])
+def test_a_container_cpu_limit_bounds_the_cpus_the_pool_counts(tmp_path, cpu_max, cpus):
+    path = tmp_path / "cpu.max"
+    path.write_text(cpu_max + "\n")
+    affinity = len(os.sched_getaffinity(0))
+    assert usable_cpus(path, tmp_path / "no-v1") == min(affinity, cpus or affinity)
+
+
+@pytest.mark.parametrize(("quota_us", "cpus"), [("100000", 1), ("150000", 2), ("-1", None)])
+def test_a_cgroup_v1_cpu_limit_bounds_the_cpus_the_pool_counts(tmp_path, quota_us, cpus):
+    (tmp_path / "cpu.cfs_quota_us").write_text(quota_us + "\n")
+    (tmp_path / "cpu.cfs_period_us").write_text("100000\n")
+    affinity = len(os.sched_getaffinity(0))
+    assert usable_cpus(tmp_path / "no-v2", tmp_path) == min(affinity, cpus or affinity)
+
+
+def test_without_a_cgroup_quota_file_the_pool_counts_the_cpus_of_the_affinity(tmp_path):
+    assert usable_cpus(tmp_path / "absent", tmp_path / "absent-v1") == len(os.sched_getaffinity(0))
 
 
 # ---- old hashes ---------------------------------------------------------------------------------
