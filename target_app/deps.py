@@ -12,6 +12,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from target_app.caching import GuardedCache
+from target_app.events import EventPublisher
 from target_app.hotpath import PRINCIPAL
 from target_app.problems import Problem
 from target_app.ratelimit import RateLimiter
@@ -30,6 +31,7 @@ class Services:
     tokens: TokenService
     limiter: RateLimiter | None
     passwords: Passwords
+    events: EventPublisher | None = None  # set by the lifespan, once the store is built
 
 
 async def get_services(request: Request) -> Services:
@@ -49,10 +51,15 @@ async def get_cache(request: Request) -> GuardedCache:
     return request.app.state.services.cache
 
 
+async def get_events(request: Request) -> EventPublisher:
+    return request.app.state.services.events
+
+
 ServicesDep = Annotated[Services, Depends(get_services)]
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 StoreDep = Annotated[GuardedStore, Depends(get_store)]
 CacheDep = Annotated[GuardedCache, Depends(get_cache)]
+EventsDep = Annotated[EventPublisher, Depends(get_events)]
 
 
 async def get_passwords(request: Request) -> Passwords:

@@ -19,6 +19,7 @@ from target_app.breaker import CircuitBreaker
 from target_app.cache import make_cache
 from target_app.caching import GuardedCache
 from target_app.deps import Services
+from target_app.events import EventPublisher
 from target_app.hotpath import CachedListReads
 from target_app.logs import configure_logging, logger
 from target_app.middleware import RequestContextMiddleware
@@ -53,6 +54,25 @@ def build_services(settings: Settings) -> Services:
                                         queue_depth=settings.hash_queue_depth))
 
 
+def build_events(settings: Settings, services: Services) -> EventPublisher:
+    """RabbitMQ when ``AMQP_URL`` is set, else the in-process queue this process consumes itself."""
+    breaker = CircuitBreaker("queue", failures=settings.BREAKER_FAILURES,
+                             reset_seconds=settings.BREAKER_RESET_SECONDS,
+                             on_change=metrics.set_breaker_state)
+    if settings.AMQP_URL:
+        from target_app.events.amqp import AmqpTransport
+
+        transport = AmqpTransport(settings.AMQP_URL, timeout_s=settings.AMQP_TIMEOUT_MS / 1000)
+    else:
+        from target_app.events.memory import MemoryTransport
+        from target_app.worker.handlers import Handlers
+        from target_app.worker.mail import make_mailer
+
+        transport = MemoryTransport(Handlers(services.store, services.cache, make_mailer(settings), settings),
+                                    settings)
+    return EventPublisher(transport, services.store, breaker, settings)
+
+
 async def _set_up_store(store: GuardedStore) -> None:
     """Create tables and indexes, retrying in the background while the store is unreachable."""
     while True:
@@ -74,13 +94,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         services = build_services(settings)
+        services.events = build_events(settings, services)
         app.state.services = services
-        embedded = [name for name, var in (("sqlite", settings.MONGODB_URL), ("memory", settings.REDIS_URL))
-                    if not var]
+        embedded = [name for name, var in (("sqlite", settings.MONGODB_URL), ("memory", settings.REDIS_URL),
+                                           ("memory", settings.AMQP_URL)) if not var]
         logger.info(
-            "taskapi starting: store=%s cache=%s%s", services.store.kind, services.cache.kind,
-            " (embedded defaults: set MONGODB_URL / REDIS_URL for real servers)" if embedded else "",
-            extra={"store": services.store.kind, "cache": services.cache.kind,
+            "taskapi starting: store=%s cache=%s queue=%s%s", services.store.kind, services.cache.kind,
+            services.events.kind,
+            " (embedded defaults: set MONGODB_URL / REDIS_URL / AMQP_URL for real servers)"
+            if embedded else "",
+            extra={"store": services.store.kind, "cache": services.cache.kind, "queue": services.events.kind,
                    "environment": settings.ENVIRONMENT,
                    "sqlite_path": settings.SQLITE_PATH if not settings.MONGODB_URL else None,
                    "rate_limit": settings.RATE_LIMIT if settings.rate_limit else "off", "pid": os.getpid()})
@@ -89,6 +112,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             setup_task = None
         except TimeoutError:
             setup_task = asyncio.create_task(_set_up_store(services.store))
+        if not settings.AMQP_URL:
+            logger.info("events on an in-process queue: handled by this process, lost if it stops "
+                           "before handling them; set AMQP_URL for RabbitMQ and `loadgate serve-worker`")
+        await services.events.start()
         # Start-up objects live for the whole process: keep them out of every future GC pass.
         gc.freeze()
         try:
@@ -96,6 +123,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             if setup_task is not None:
                 setup_task.cancel()
+            await services.events.close()
             await services.store.close()
             await services.cache.close()
             services.passwords.close()

@@ -273,6 +273,7 @@ class Health(BaseModel):
     status: Literal["ok"]
     store: str
     cache: str
+    queue: str = Field(description="rabbitmq, or memory (the embedded in-process queue)")
 
 
 class Readiness(BaseModel):

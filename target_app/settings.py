@@ -139,6 +139,21 @@ class Settings(BaseSettings):
     BREAKER_FAILURES: int = Field(default=3, gt=0)
     BREAKER_RESET_SECONDS: float = Field(default=5.0, gt=0)
 
+    # Events: RabbitMQ when AMQP_URL is set, else an in-process queue the API consumes itself.
+    # The worker (`loadgate serve-worker`) mails through SMTP_URL (smtp://host:port); without it
+    # emails are written to the log. See docs/queue.md.
+    AMQP_URL: str | None = None
+    AMQP_TIMEOUT_MS: int = Field(default=2000, gt=0)
+    SMTP_URL: str | None = None
+    MAIL_FROM: str = "taskapi@localhost"
+    OUTBOX_DRAIN_SECONDS: float = Field(default=1.0, gt=0)
+    QUEUE_STATS_SECONDS: float = Field(default=2.0, gt=0)
+    WORKER_PREFETCH: int = Field(default=16, gt=0)
+    WORKER_MAX_ATTEMPTS: int = Field(default=4, gt=0)
+    WORKER_RETRY_BASE_SECONDS: float = Field(default=0.5, gt=0)
+    WORKER_METRICS_PORT: int = Field(default=0, ge=0, le=65535)  # 0: the worker serves no /metrics
+    WORKER_METRICS_HOST: str = "127.0.0.1"
+
     # POST /admin/seed exists only when this is set.
     SEED_TOKEN: str | None = None
 
@@ -216,6 +231,11 @@ class Settings(BaseSettings):
     def store_kind(self) -> str:
         """``mongodb`` or ``sqlite``."""
         return "mongodb" if self.MONGODB_URL else "sqlite"
+
+    @property
+    def queue_kind(self) -> str:
+        """``rabbitmq`` or ``memory``."""
+        return "rabbitmq" if self.AMQP_URL else "memory"
 
     @property
     def cache_kind(self) -> str:

@@ -1,7 +1,7 @@
 """Real servers for the whole suite, started once per test run on 127.0.0.1.
 
-``MONGODB_URL`` / ``REDIS_URL`` point the suite at servers of your own instead. A missing server
-is a failure, never a skip: run ``scripts/setup.sh`` first (``scripts/test.sh`` does).
+``MONGODB_URL`` / ``REDIS_URL`` / ``AMQP_URL`` point the suite at servers of your own instead. A missing
+server is a failure, never a skip: run ``scripts/setup.sh`` first (``scripts/test.sh`` does).
 """
 
 from __future__ import annotations
@@ -48,6 +48,31 @@ def nginx_url() -> Iterator[str]:
     except servers.ServerUnavailable as exc:
         pytest.fail(f"nginx: {exc}", pytrace=False)
     yield srv.url
+    srv.stop()
+
+
+@pytest.fixture(scope="session")
+def rabbitmq_url() -> Iterator[str]:
+    """URL of a real RabbitMQ (ours, or AMQP_URL)."""
+    yield from _server(servers.start_rabbitmq, "AMQP_URL")
+
+
+@pytest.fixture(scope="session")
+def smtp_sink() -> Iterator[servers.SmtpSink]:
+    """An SMTP server on 127.0.0.1 keeping every message (tests tell theirs apart by recipient)."""
+    sink = servers.start_smtp_sink()
+    yield sink
+    sink.stop()
+
+
+@pytest.fixture
+def own_rabbitmq() -> Iterator[servers.Server]:
+    """A RabbitMQ of this test's own, which the test may stop and restart."""
+    try:
+        srv = servers.start_rabbitmq()
+    except servers.ServerUnavailable as exc:
+        pytest.fail(f"rabbitmq: {exc}", pytrace=False)
+    yield srv
     srv.stop()
 
 

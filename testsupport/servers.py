@@ -1,8 +1,9 @@
-"""Start real Redis, FerretDB and nginx on 127.0.0.1 for tests and benchmarks.
+"""Start real Redis, FerretDB, nginx, RabbitMQ and an SMTP sink on 127.0.0.1 for tests and benchmarks.
 
 Each server runs as a child process on a free port in a temporary directory and is stopped by
-``stop()``. Binaries come from Debian (``redis-server``, ``nginx``) and from ``scripts/setup.sh``
-(FerretDB, linked at ``.cache/bin/ferretdb-lite``).
+``stop()``. Binaries come from Debian (``redis-server``, ``nginx``, ``rabbitmq-server``) and from
+``scripts/setup.sh`` (FerretDB, linked at ``.cache/bin/ferretdb-lite``). The SMTP sink is
+``aiosmtpd`` on a thread of the calling process, keeping what it receives.
 
     >>> redis = start_redis()
     >>> redis.url
@@ -163,3 +164,85 @@ def start_nginx() -> Server:
         return [binary, "-c", str(wd / "nginx.conf"), "-p", str(wd), "-e", str(wd / "error.log")]
 
     return _start("nginx", args, lambda port: f"http://127.0.0.1:{port}")
+
+
+RABBITMQ_CONF = """\
+listeners.tcp.1 = 127.0.0.1:{port}
+loopback_users = none
+log.console = true
+log.console.level = warning
+log.file = false
+"""
+
+
+def start_rabbitmq() -> Server:
+    """A throwaway RabbitMQ node on 127.0.0.1: its own node name, ports, data and cookie, no plugins.
+
+    Everything RabbitMQ would read from /etc or /var/lib points into the working directory, so
+    it runs beside a system broker and as any user. ``kill()`` / ``restart()`` keep its data:
+    durable queues and persistent messages survive, as on a real broker restart. Erlang's port
+    mapper (epmd) is started on 127.0.0.1 by the first node and outlives it, as it does for any
+    Erlang program.
+    """
+    binary = find_binary("rabbitmq-server", Path("/usr/lib/rabbitmq/bin/rabbitmq-server"))
+
+    def args(port: int, wd: Path) -> list[str]:
+        (wd / "home").mkdir(mode=0o700)
+        (wd / "rabbitmq.conf").write_text(RABBITMQ_CONF.format(port=port))
+        (wd / "enabled_plugins").write_text("[].\n")  # no management plugin: faster start, no HTTP port
+        env = {
+            "HOME": wd / "home",  # the Erlang cookie is written here
+            "RABBITMQ_NODENAME": f"loadgate-{port}@localhost",
+            "RABBITMQ_NODE_IP_ADDRESS": "127.0.0.1",
+            "RABBITMQ_NODE_PORT": port,
+            "RABBITMQ_DIST_PORT": free_port(),
+            "RABBITMQ_MNESIA_BASE": wd / "mnesia",
+            "RABBITMQ_LOG_BASE": wd / "log",
+            "RABBITMQ_CONFIG_FILE": wd / "rabbitmq.conf",
+            "RABBITMQ_ENABLED_PLUGINS_FILE": wd / "enabled_plugins",
+            "RABBITMQ_CONF_ENV_FILE": wd / "rabbitmq-env.conf",  # absent: ignore /etc/rabbitmq's
+            "RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS": "-kernel inet_dist_use_interface {127,0,0,1}",
+            "ERL_EPMD_ADDRESS": "127.0.0.1",
+        }
+        # Through env(1), so restart() starts it again with the same environment.
+        return ["env", *(f"{k}={v}" for k, v in env.items()), binary]
+
+    return _start("rabbitmq", args, lambda port: f"amqp://guest:guest@127.0.0.1:{port}/", timeout=90.0)
+
+
+@dataclass
+class SmtpSink:
+    """An SMTP server on 127.0.0.1 that keeps every message it receives, in order."""
+
+    url: str
+    port: int
+    messages: list = field(default_factory=list)
+    _controller: object = None
+
+    def stop(self) -> None:
+        """Stop listening."""
+        self._controller.stop()
+
+    def message_ids(self) -> list[str]:
+        """The Message-ID header of each message received, duplicates included."""
+        return [m["Message-ID"] for m in list(self.messages)]
+
+
+def start_smtp_sink() -> SmtpSink:
+    """An ``aiosmtpd`` server on a thread of this process: the worker's emails land here."""
+    from email import message_from_bytes, policy
+
+    from aiosmtpd.controller import Controller
+
+    sink = SmtpSink("", 0)
+
+    class Keep:
+        async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+            sink.messages.append(message_from_bytes(envelope.original_content, policy=policy.default))
+            return "250 OK"
+
+    port = free_port()
+    controller = Controller(Keep(), hostname="127.0.0.1", port=port)
+    controller.start()
+    sink.url, sink.port, sink._controller = f"smtp://127.0.0.1:{port}", port, controller
+    return sink

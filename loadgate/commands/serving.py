@@ -1,7 +1,9 @@
-"""CLI commands: ``loadgate serve``, the task API (target_app) under uvicorn.
+"""CLI commands: ``loadgate serve``, the task API (target_app) under uvicorn, and
+``loadgate serve-worker``, its background worker.
 
     loadgate serve                              # embedded SQLite store and in-process cache
     MONGODB_URL=mongodb://… REDIS_URL=redis://… loadgate serve --port 8000 --workers 4
+    AMQP_URL=amqp://… SMTP_URL=smtp://… loadgate serve-worker --metrics-port 9101
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from loadgate.errors import EXIT_USAGE
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the loadgate app."""
     app.command()(serve)
+    app.command("serve-worker")(serve_worker)
 
 
 def serve(
@@ -63,6 +66,31 @@ def serve(
     finally:
         if owned_dir:
             shutil.rmtree(owned_dir, ignore_errors=True)
+
+
+def serve_worker(
+    metrics_port: Annotated[int, typer.Option(min=0, max=65535,
+                                              help="Serve the worker's /metrics here (0: none).")] = 0,
+) -> None:
+    """Run the background worker: consume the API's events from RabbitMQ (AMQP_URL), send the
+    emails (SMTP_URL), recompute analytics counters. Settings as for serve (docs/queue.md)."""
+    from target_app.settings import Settings
+
+    env = dict(os.environ)
+    if metrics_port:
+        env["WORKER_METRICS_PORT"] = str(metrics_port)
+    try:
+        settings = Settings(**({"WORKER_METRICS_PORT": metrics_port} if metrics_port else {}))
+    except ValidationError as exc:
+        for error in exc.errors():
+            where = ".".join(str(p) for p in error["loc"])
+            typer.echo(f"loadgate serve-worker: {where + ': ' if where else ''}{error['msg']}", err=True)
+        raise typer.Exit(EXIT_USAGE) from None
+    if not settings.AMQP_URL:
+        typer.echo("loadgate serve-worker: AMQP_URL: not set; the worker consumes RabbitMQ "
+                   "(without it the API handles its events itself)", err=True)
+        raise typer.Exit(EXIT_USAGE)
+    raise typer.Exit(_run_forwarding_signals([sys.executable, "-m", "target_app.worker"], env))
 
 
 def _clear_metric_files(directory: Path) -> None:

@@ -20,8 +20,9 @@ PING_TIMEOUT_S = 1.0
 
 @router.get("/health", response_model=Health)
 async def health(services: ServicesDep):
-    """Liveness: the process answers. Says which store and cache it runs on."""
-    return json_response(dumps({"status": "ok", "store": services.store.kind, "cache": services.cache.kind}))
+    """Liveness: the process answers. Says which store, cache and queue it runs on."""
+    return json_response(dumps({"status": "ok", "store": services.store.kind, "cache": services.cache.kind,
+                                "queue": services.events.kind if services.events else "none"}))
 
 
 @router.get("/ready", response_model=Readiness, responses={503: {"model": Readiness}})

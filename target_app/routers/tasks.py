@@ -17,7 +17,8 @@ from pydantic import ValidationError
 from starlette.responses import Response
 
 from target_app.caching import list_key_for_query, task_key
-from target_app.deps import CacheDep, CurrentUser, SettingsDep, StoreDep
+from target_app.deps import CacheDep, CurrentUser, EventsDep, SettingsDep, StoreDep
+from target_app.events.model import TASK_COMPLETED, TASK_CREATED, TASK_DELETED, TASK_UPDATED
 from target_app.hotpath import LIST_LOOKUP
 from target_app.models import SPACE, SPACE_CLASS, TaskCreate, TaskListQuery, TaskPage, TaskPublic, TaskUpdate
 from target_app.problems import Problem
@@ -69,13 +70,22 @@ def parse_fields(fields: str | None) -> frozenset[str] | None:
 
 
 @router.post("", status_code=201, response_model=TaskPublic)
-async def create_task(body: TaskCreate, user: CurrentUser, store: StoreDep, cache: CacheDep):
+async def create_task(body: TaskCreate, user: CurrentUser, store: StoreDep, cache: CacheDep,
+                      events: EventsDep):
     """Create a task owned by the caller."""
     now = utcnow()
     task = {"id": new_id(), "userId": user.user_id, **body.model_dump(), "createdAt": now, "updatedAt": now}
     await store.create_task(task)
     await cache.invalidate(user.user_id)
+    await events.publish(TASK_CREATED, _event_data(task))
+    if task["status"] == "done":
+        await events.publish(TASK_COMPLETED, _event_data(task))
     return json_response(dumps(public_task(task)), 201)
+
+
+def _event_data(task: dict) -> dict:
+    """What the task's events carry: whose, which, its title and status (the worker reads the rest)."""
+    return {"userId": task["userId"], "taskId": task["id"], "title": task["title"], "status": task["status"]}
 
 
 def _query_parameters() -> list[dict]:
@@ -149,27 +159,38 @@ async def read_task(id: str, user: CurrentUser, store: StoreDep, cache: CacheDep
 
 
 @router.patch("/{id}", response_model=TaskPublic)
-async def update_task(id: str, changes: TaskUpdate, user: CurrentUser, store: StoreDep, cache: CacheDep):
-    """Change the fields sent, and only those (``dueDate: null`` clears the due date)."""
+async def update_task(id: str, changes: TaskUpdate, user: CurrentUser, store: StoreDep, cache: CacheDep,
+                      events: EventsDep):
+    """Change the fields sent, and only those (``dueDate: null`` clears the due date).
+
+    Setting ``status: done`` on a task that was not done publishes ``task.completed`` (the email).
+    """
     if not is_id(id):
         raise _not_found()
     fields = changes.model_dump(exclude_unset=True)
     if not fields:
         task = await store.get_task(user.user_id, id)
     else:
+        # Only a change to done completes a task: read the status before (this path only).
+        before = await store.get_task(user.user_id, id) if fields.get("status") == "done" else None
         fields["updatedAt"] = utcnow()
         task = await store.update_task(user.user_id, id, fields)
         if task is not None:
             await cache.invalidate(user.user_id, task_key(user.user_id, id))
+            await events.publish(TASK_UPDATED, _event_data(task))
+            if before is not None and before["status"] != "done":
+                await events.publish(TASK_COMPLETED, _event_data(task))
     if task is None:
         raise _not_found()
     return json_response(dumps(public_task(task)))
 
 
 @router.delete("/{id}", status_code=204)
-async def delete_task(id: str, user: CurrentUser, store: StoreDep, cache: CacheDep) -> Response:
+async def delete_task(id: str, user: CurrentUser, store: StoreDep, cache: CacheDep,
+                      events: EventsDep) -> Response:
     """Delete one of the caller's tasks."""
     if not is_id(id) or not await store.delete_task(user.user_id, id):
         raise _not_found()
     await cache.invalidate(user.user_id, task_key(user.user_id, id))
+    await events.publish(TASK_DELETED, {"userId": user.user_id, "taskId": id})
     return Response(status_code=204)

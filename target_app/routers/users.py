@@ -5,7 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from target_app.caching import user_key
-from target_app.deps import CacheDep, CurrentUser, SettingsDep, StoreDep
+from target_app.deps import CacheDep, CurrentUser, EventsDep, SettingsDep, StoreDep
+from target_app.events.model import PROFILE_CHANGED
 from target_app.models import UserPublic, UserUpdate
 from target_app.problems import CONFLICT_TYPE, Problem
 from target_app.render import dumps, json_response, public_user
@@ -30,7 +31,8 @@ async def read_me(user: CurrentUser, store: StoreDep, cache: CacheDep, settings:
 
 
 @router.patch("/me", response_model=UserPublic)
-async def update_me(changes: UserUpdate, user: CurrentUser, store: StoreDep, cache: CacheDep):
+async def update_me(changes: UserUpdate, user: CurrentUser, store: StoreDep, cache: CacheDep,
+                    events: EventsDep):
     """Change the caller's name or email (409 if the email is taken)."""
     fields = changes.model_dump(exclude_unset=True)
     if fields:
@@ -40,6 +42,9 @@ async def update_me(changes: UserUpdate, user: CurrentUser, store: StoreDep, cac
         except Conflict:
             raise Problem(409, "An account with this email already exists.", type_=CONFLICT_TYPE) from None
         await cache.invalidate(user.user_id, user_key(user.user_id))
+        if profile is not None:
+            await events.publish(PROFILE_CHANGED, {"userId": user.user_id,
+                                                   "fields": sorted(k for k in fields if k != "updatedAt")})
     else:
         profile = await store.get_user(user.user_id)
     if profile is None:

@@ -134,3 +134,17 @@ class Store(Protocol):
 
     async def task_stats(self, user_id: str, now: datetime) -> Doc:
         """``{"counts": {status: n}, "overdue": n}``: overdue is due before ``now`` and not done."""
+
+    # The events outbox: events the broker could not take, kept until it can (docs/queue.md).
+
+    async def outbox_add(self, event_id: str, body: bytes, created_ms: int) -> None:
+        """Keep one event (idempotent on ``event_id``)."""
+
+    async def outbox_take(self, limit: int) -> list[tuple[str, bytes]]:
+        """Up to ``limit`` kept events, oldest first, as (id, body); they stay until removed."""
+
+    async def outbox_remove(self, event_ids: list[str]) -> None:
+        """Forget events the broker has confirmed."""
+
+    async def outbox_count(self) -> int:
+        """How many events are kept."""

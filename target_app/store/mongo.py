@@ -102,12 +102,14 @@ class MongoStore:
         self._db = self._client[database]
         self._users = self._db["users"]
         self._tasks = self._db["tasks"]
+        self._outbox = self._db["outbox"]
 
     async def setup(self) -> None:
         with _translated():
             await self._users.create_index([("email", 1)], unique=True)
             for keys in TASK_INDEXES:
                 await self._tasks.create_index(keys)
+            await self._outbox.create_index([("createdAt", 1)])
 
     async def ping(self) -> None:
         with _translated():
@@ -247,3 +249,25 @@ class MongoStore:
     async def _aggregate(self, pipeline: list[dict[str, Any]]) -> list[dict[str, Any]]:
         cursor = await self._tasks.aggregate(pipeline)
         return await cursor.to_list()
+
+    # Outbox (one document per event, keyed by the event's id)
+
+    async def outbox_add(self, event_id: str, body: bytes, created_ms: int) -> None:
+        with _translated():
+            await self._outbox.update_one({"_id": event_id},
+                                          {"$setOnInsert": {"body": body, "createdAt": created_ms}},
+                                          upsert=True)
+
+    async def outbox_take(self, limit: int) -> list[tuple[str, bytes]]:
+        with _translated():
+            docs = await self._outbox.find({}).sort([("createdAt", 1), ("_id", 1)]).limit(limit).to_list()
+        return [(d["_id"], bytes(d["body"])) for d in docs]
+
+    async def outbox_remove(self, event_ids: list[str]) -> None:
+        if event_ids:
+            with _translated():
+                await self._outbox.delete_many({"_id": {"$in": event_ids}})
+
+    async def outbox_count(self) -> int:
+        with _translated():
+            return await self._outbox.count_documents({})

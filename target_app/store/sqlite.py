@@ -30,6 +30,8 @@ CREATE TABLE IF NOT EXISTS tasks (
 CREATE INDEX IF NOT EXISTS tasks_user_created ON tasks (user_id, created_at DESC);
 CREATE INDEX IF NOT EXISTS tasks_user_status ON tasks (user_id, status);
 CREATE INDEX IF NOT EXISTS tasks_due_user ON tasks (due_date, user_id);
+CREATE TABLE IF NOT EXISTS outbox (id TEXT PRIMARY KEY, body BLOB NOT NULL, created_at INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS outbox_created ON outbox (created_at);
 """
 
 USER_COLUMNS = {"email": "email", "name": "name", "passwordHash": "password_hash",
@@ -224,3 +226,24 @@ class SQLiteStore:
                 (user_id, to_ms(now))).fetchone()[0]
             return {"counts": counts, "overdue": overdue}
         return await self._run(stats)
+
+    # Outbox
+
+    async def outbox_add(self, event_id: str, body: bytes, created_ms: int) -> None:
+        await self._run(lambda c: c.execute("INSERT OR IGNORE INTO outbox VALUES (?,?,?)",
+                                            (event_id, body, created_ms)))
+
+    async def outbox_take(self, limit: int) -> list[tuple[str, bytes]]:
+        rows = await self._run(lambda c: c.execute(
+            "SELECT id, body FROM outbox ORDER BY created_at, id LIMIT ?", (limit,)).fetchall())
+        return [(r["id"], bytes(r["body"])) for r in rows]
+
+    async def outbox_remove(self, event_ids: list[str]) -> None:
+        def remove(c: sqlite3.Connection) -> None:
+            with c:
+                c.execute("BEGIN")
+                c.executemany("DELETE FROM outbox WHERE id=?", [(i,) for i in event_ids])
+        await self._run(remove)
+
+    async def outbox_count(self) -> int:
+        return await self._run(lambda c: c.execute("SELECT COUNT(*) FROM outbox").fetchone()[0])

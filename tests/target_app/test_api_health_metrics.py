@@ -33,7 +33,8 @@ async def embedded(tmp_path, monkeypatch):
 
 
 async def test_on_embedded_defaults_health_says_sqlite_and_memory(embedded):
-    assert (await embedded.get("/health")).json() == {"status": "ok", "store": "sqlite", "cache": "memory"}
+    assert (await embedded.get("/health")).json() == {"status": "ok", "store": "sqlite", "cache": "memory",
+                                                "queue": "memory"}
 
 
 class Captured(logging.Handler):

@@ -13,7 +13,8 @@ from testsupport.servers import free_port
 
 def test_serve_runs_on_embedded_defaults_and_says_so(serve):
     url, proc = serve()
-    assert httpx.get(f"{url}/health").json() == {"status": "ok", "store": "sqlite", "cache": "memory"}
+    assert httpx.get(f"{url}/health").json() == {"status": "ok", "store": "sqlite", "cache": "memory",
+                                                "queue": "memory"}
     proc.terminate()
     output = proc.communicate(timeout=15)[0]
     assert "embedded defaults" in output
