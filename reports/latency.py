@@ -251,7 +251,7 @@ class LatencyLog:
         return to_histogram(self.whole_run(endpoint))
 
     def histograms(self) -> dict[str, HdrHistogram]:
-        """Per endpoint over the whole run, plus ``Total``: what ``summary.merged_by_endpoint`` gives."""
+        """Per endpoint over the whole run, plus ``Total``: the one per-endpoint merge of the analysis."""
         return {name: self.histogram(name) for name in [*self.endpoints, TOTAL]}
 
     def group(self, keys: np.ndarray, rows: np.ndarray | None = None) -> tuple[np.ndarray, sp.csr_matrix]:

@@ -10,8 +10,11 @@ import pytest
 from report_helpers import loadgate, write_slo
 
 from loadgate.errors import InputError
-from reports.capacity import Step, analyse, fit_usl, p95_break, range_note, steps_of, usl
+from reports.capacity import analyse, range_note
+from reports.plateaus import Step, steps_of
 from reports.rundata import RunData
+from reports.slo_break import p95_break
+from reports.usl import fit_usl, usl
 from testsupport.synthetic import write_samples_run, write_steps_run
 
 LAM, ALPHA, BETA = 20.0, 0.03, 0.0002  # N* = sqrt(0.97 / 0.0002) ~ 69.6
