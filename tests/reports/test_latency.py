@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from loadgate import runformat as rf
-from reports.latency import LatencyLog, counts_of, summary_figures, values_at
+from reports.latency import LatencyLog, counts_of, summary_figures, to_histogram, values_at
 from reports.summary import percentiles
 from testsupport.synthetic import START, histogram_of, write_samples_run
 
@@ -103,3 +103,20 @@ def test_histogram_of_puts_values_in_the_buckets_hdrh_would():
     for v in values:
         reference.record_value(int(v))
     assert np.array_equal(counts_of(ours), counts_of(reference))
+
+
+def test_histograms_built_from_counts_equal_ones_recorded_through_hdrhs_public_api():
+    """reports.latency reads and writes hdrh's counts array directly (for speed); an hdrh release
+    that changes those internals must fail here, not skew a report."""
+    rng = np.random.default_rng(5)
+    public = rf.new_histogram()
+    for value in rng.lognormal(9, 1.5, 4000).astype(int) + 1:
+        public.record_value(int(value))
+    built = to_histogram(counts_of(public))
+    assert built.encode() == public.encode()
+    assert (built.get_min_value(), built.get_max_value(), built.get_total_count(), built.get_mean_value()) == (
+        public.get_min_value(), public.get_max_value(), public.get_total_count(), public.get_mean_value())
+    by_iterator = {it.value_iterated_to: it.count_at_value_iterated_to for it in public.get_recorded_iterator()}
+    counts = counts_of(public)
+    assert {int(public.get_highest_equivalent_value(public.get_value_from_index(int(i)))): int(counts[i])
+            for i in np.flatnonzero(counts)} == by_iterator
