@@ -15,9 +15,10 @@ from rich.console import Console, JustifyMethod
 from rich.table import Table
 
 from loadgate.runformat import Summary
+from loadgate.runformat.figures import SAMPLES_NOTE, format_value
 from loadtests.status import make_console
-from reports.gate import GateResult, format_value
-from reports.tables import ENDPOINT_COLUMNS, SAMPLES_NOTE, endpoint_rows
+from reports.gate import GateResult
+from reports.tables import ENDPOINT_COLUMNS, endpoint_rows
 
 
 def print_run_summary(summary: Summary, run_dir: Path, console: Console | None = None) -> None:

@@ -19,6 +19,15 @@ class InputError(Exception):
     exit_code = EXIT_USAGE
 
 
-# The one verdict <-> exit-code map: `loadgate gate`/`master` exit with these codes, and
-# `loadgate swarm status` reads a Job's exit code back as its verdict.
 VERDICT_EXIT_CODES = {"GO": EXIT_GO, "NO-GO": EXIT_NO_GO, "WARN": EXIT_WARN, "INVALID": EXIT_INVALID}
+"""A gate's verdict as the exit code of ``loadgate gate`` / ``run --slo``: the one map, both ways."""
+
+
+def verdict_of(exit_code: int) -> str:
+    """The verdict an exit code reports (``BAD INPUT`` for 2), e.g. of a swarm's master job."""
+    if exit_code == EXIT_USAGE:
+        return "BAD INPUT"
+    for verdict, code in VERDICT_EXIT_CODES.items():
+        if code == exit_code:
+            return verdict
+    return f"FAILED (exit {exit_code})"

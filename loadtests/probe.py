@@ -1,11 +1,9 @@
 """The SUT probe: scrape the API's ``/metrics`` into ``sut.jsonl`` rows.
 
-    >>> probe = Probe("http://127.0.0.1:8000")
-    >>> sample = probe.sample()                 # one SutSample, cumulative counters
-    >>> sample.cache["GET /tasks"]["hit"]
-    1234.0
-    >>> hit_ratio(first, sample)                # over the run so far
-    0.93
+    probe = Probe("http://127.0.0.1:8000")
+    sample = probe.sample()                 # one SutSample, cumulative counters
+    sample.cache["GET /tasks"]["hit"]       # 1234.0
+    probe.hit_ratio()                       # 0.93: over the run so far, across API restarts
 
 Plain blocking code (``urllib``): in a Locust process gevent has patched sockets, so calling it
 from a greenlet does not block the users.
@@ -20,13 +18,12 @@ from collections import defaultdict
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from loadgate.runformat import SutSample
+from loadgate.runformat import SutSample, counters
 
 CACHE = "taskapi_cache_requests_total"
 RATE_LIMITED = "taskapi_rate_limited_total"
 BREAKER = "taskapi_circuit_breaker_state"
 STORE = "taskapi_store_operation_duration_seconds"
-LOOKUP_RESULTS = ("hit", "miss", "error", "bypass")
 
 
 def parse_metrics(text: str, t: float) -> SutSample:
@@ -63,18 +60,13 @@ def parse_metrics(text: str, t: float) -> SutSample:
 
 
 def hit_ratio(first: SutSample | None, last: SutSample | None) -> float | None:
-    """Cache hits over all lookups between two samples (errors and bypasses count as misses)."""
+    """Cache hits over all lookups between two samples (errors and bypasses count as misses).
+
+    Two samples cannot see a restart between them; :class:`Probe` adds every scrape's increase.
+    """
     if first is None or last is None or not (first.ok and last.ok):
         return None
-    hits = lookups = 0.0
-    for endpoint, results in last.cache.items():
-        before = first.cache.get(endpoint, {})
-        for result in LOOKUP_RESULTS:
-            delta = results.get(result, 0.0) - before.get(result, 0.0)
-            lookups += delta
-            if result == "hit":
-                hits += delta
-    return hits / lookups if lookups > 0 else None
+    return counters.hit_ratio(counters.combined(counters.increases([first.cache, last.cache])))[0]
 
 
 class Probe:
@@ -85,6 +77,7 @@ class Probe:
         self.timeout = timeout
         self.first: SutSample | None = None
         self.last: SutSample | None = None
+        self._lookups: dict[str, dict[str, float]] = {}  # increases since the first good sample
 
     def sample(self) -> SutSample:
         t = time.time()
@@ -95,10 +88,12 @@ class Probe:
         except (OSError, urllib.error.URLError, ValueError) as exc:
             sample = SutSample(t=t, ok=False, error=f"{self.url}: {exc}"[:300])
         if sample.ok:
+            if self.last is not None:
+                counters.add_steps(self._lookups, self.last.cache, sample.cache)
             self.first = self.first or sample
             self.last = sample
         return sample
 
     def hit_ratio(self) -> float | None:
-        """Cache-hit ratio since the first good sample."""
-        return hit_ratio(self.first, self.last)
+        """Cache-hit ratio since the first good sample, across API restarts (the report's rule)."""
+        return counters.hit_ratio(counters.combined(self._lookups))[0]

@@ -27,8 +27,8 @@ from scipy import stats
 
 from loadgate.runformat import TOTAL
 from reports.latency import LatencyLog
+from reports.metrics import METRICS
 from reports.rundata import RunData
-from reports.slo import METRICS
 
 MIN_WINDOWS = 6
 """Fewer windows than this in either run and the comparison is inconclusive, not a verdict."""

@@ -15,39 +15,20 @@ is never GO. The gate writes ``verdict.json`` and ``junit.xml`` into the run dir
 
 from __future__ import annotations
 
-import io
-import math
-import xml.etree.ElementTree as ET
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Literal
 
-from loadgate.errors import EXIT_GO, EXIT_INVALID, EXIT_NO_GO, EXIT_WARN, InputError
-from loadgate.runformat import TOTAL, EndpointSummary, Summary, write_atomic, write_json_atomic
+from loadgate.errors import EXIT_GO, VERDICT_EXIT_CODES, InputError
+from loadgate.runformat import write_json_atomic
 from reports.compare import Comparison, Shift, compare_shift, judge
+from reports.criteria import Row, Verdict, judge_criterion, policy_pairs, shift_row, verdict
+from reports.junit import JUNIT_FILE, write_junit
+from reports.metrics import METRICS
 from reports.rundata import RunData
-from reports.slo import METRICS, Criterion, Limit, Slo, load_slo
+from reports.slo import Slo, load_slo
 
 VERDICT_FILE = "verdict.json"
-JUNIT_FILE = "junit.xml"
-EXIT_CODES = {"GO": EXIT_GO, "NO-GO": EXIT_NO_GO, "WARN": EXIT_WARN, "INVALID": EXIT_INVALID}
-Result = Literal["pass", "warn", "fail", "invalid", "skipped"]
-
-
-@dataclass
-class Row:
-    """One criterion as judged: what was measured against which limit, and the result."""
-
-    name: str
-    endpoint: str
-    metric: str
-    unit: str
-    measured: float | None
-    limit: str
-    result: Result
-    baseline: float | None = None
-    delta: float | None = None
-    note: str = ""
+__all__ = ["JUNIT_FILE", "VERDICT_FILE", "GateResult", "evaluate", "gate"]
 
 
 @dataclass
@@ -58,7 +39,7 @@ class GateResult:
     run_id: str
     slo_file: Path
     baseline_dir: Path | None
-    verdict: Literal["GO", "WARN", "NO-GO", "INVALID"]
+    verdict: Verdict
     criteria: list[Row]
     reasons: list[str] = field(default_factory=list)
     comparison: Comparison | None = None
@@ -69,7 +50,7 @@ class GateResult:
         """The verdict as an exit code: 0 GO, 1 NO-GO, 3 WARN (0 with ``warn_ok``), 4 INVALID."""
         if self.verdict == "WARN" and self.warn_ok:
             return EXIT_GO
-        return EXIT_CODES[self.verdict]
+        return VERDICT_EXIT_CODES[self.verdict]
 
     def to_dict(self) -> dict:
         return {
@@ -83,116 +64,6 @@ class GateResult:
             "criteria": [asdict(r) for r in self.criteria],
             "comparison": self.comparison.to_dict() if self.comparison else None,
         }
-
-
-def figure(summary: Summary, endpoint: str, metric: str) -> tuple[float | None, int, str]:
-    """An endpoint's figure for a metric, its sample count, and why it is missing (if it is)."""
-    stats: EndpointSummary | None = summary.total if endpoint == TOTAL else summary.endpoints.get(endpoint)
-    if stats is None or stats.count == 0:
-        return None, 0, "no requests recorded"
-    if metric == "cache_hit_ratio":
-        if stats.cache_hit_ratio is None:
-            return None, 0, "no cache lookups recorded"
-        return stats.cache_hit_ratio, stats.cache_lookups, ""
-    value = getattr(stats, metric)
-    return (None if value is None else float(value)), stats.count, ""
-
-
-def _limit_text(c: Criterion, unit: str) -> str:
-    parts = [f"{name} {level.text(unit)}" for name, level in (("fail", c.fail), ("warn", c.warn)) if level]
-    return " · ".join(parts)
-
-
-def _breached(level: Limit | None, measured: float, base: float | None) -> bool | None:
-    """True / False, or None when the level cannot be judged (relative, without a baseline)."""
-    if level is None:
-        return False
-    if level.relative and base is None:
-        return None
-    return not level.holds(measured, base)
-
-
-def judge_criterion(c: Criterion, run: Summary, baseline: Summary | None, shift: Shift | None = None) -> Row:
-    """One criterion's row. ``shift`` is the per-window comparison for the same endpoint and
-    metric: a relative level crossed while the shift is not significant is noise, and is only
-    a warning."""
-    metric = METRICS[c.metric]
-    row = Row(c.name, c.endpoint, c.metric, metric.unit, None, _limit_text(c, metric.unit), "pass")
-    measured, samples, why = figure(run, c.endpoint, c.metric)
-    row.measured = measured
-    if measured is None:
-        row.result, row.note = "invalid", why
-        return row
-    if samples < metric.min_samples:
-        row.result = "invalid"
-        row.note = f"{c.metric} needs >= {metric.min_samples:,} samples, the run has {samples:,}"
-        return row
-    base = None
-    if baseline is not None:
-        base, base_samples, why = figure(baseline, c.endpoint, c.metric)
-        if c.relative and (base is None or base_samples < metric.min_samples):
-            row.result = "invalid"
-            row.note = f"baseline: {why or f'too few samples ({base_samples:,}) for {c.metric}'}"
-            return row
-        if base is not None:
-            row.baseline = base
-            row.delta = (measured / base - 1) if base else (math.inf if measured else 0.0)
-    fail = _breached(c.fail, measured, base)
-    warn = _breached(c.warn, measured, base)
-    levels = [b for level, b in ((c.fail, fail), (c.warn, warn)) if level is not None]
-    if all(b is None for b in levels):
-        row.result, row.note = "skipped", "relative limit: needs --baseline"
-        return row
-    if None in levels:
-        row.note = "relative level not judged: needs --baseline"
-    row.result = "fail" if fail else "warn" if warn else "pass"
-    if row.result == "fail" and c.fail.relative and shift is not None:
-        if shift.p_value is None:
-            row.note = f"no noise check: {shift.note}"
-        elif not (shift.significant and shift.shift > 0):
-            row.result = "warn"
-            row.note = f"within noise: {shift.verdict} (p={shift.p_adjusted:.2g})"
-    return row
-
-
-def _shift_row(s: Shift, level: str, min_effect: float) -> Row:
-    """The Kayenta-style comparison of one endpoint's metric as a gate row."""
-    row = Row(
-        f"{s.endpoint} {s.metric} vs baseline",
-        s.endpoint,
-        f"{s.metric} shift",
-        "ms",
-        s.candidate_median,
-        f"shift < +{min_effect:.0%} or within noise",
-        "pass",
-        baseline=s.baseline_median,
-        delta=s.relative,
-    )
-    if s.p_value is None:
-        row.result, row.note = "skipped", s.note
-        return row
-    lo, hi = s.relative_ci
-    row.note = f"{s.verdict}: {s.relative:+.1%} [{lo:+.1%}, {hi:+.1%}], p={s.p_adjusted:.2g}"
-    if s.verdict == "regression":
-        row.result = "fail" if level == "fail" else "warn"
-    return row
-
-
-def policy_pairs(slo: Slo) -> list[tuple[str, str]]:
-    """(endpoint, metric) pairs the SLO's baseline policy compares: by default ``Total`` and every
-    endpoint the SLO names, for each of its metrics."""
-    endpoints = slo.baseline.endpoints or list(dict.fromkeys([TOTAL, *slo.endpoints]))
-    return [(e, m) for e in endpoints for m in slo.baseline.metrics]
-
-
-def _verdict(rows: list[Row], reasons: list[str]) -> str:
-    if reasons or any(r.result == "invalid" for r in rows):
-        return "INVALID"
-    if any(r.result == "fail" for r in rows):
-        return "NO-GO"
-    if any(r.result == "warn" for r in rows):
-        return "WARN"
-    return "GO"
 
 
 def evaluate(run: RunData, slo: Slo, baseline: RunData | None = None) -> GateResult:
@@ -230,13 +101,13 @@ def evaluate(run: RunData, slo: Slo, baseline: RunData | None = None) -> GateRes
         judge_criterion(c, summary, base_summary, shifts.get((c.endpoint, c.metric))) for c in slo.criteria
     ]
     if comparison is not None and slo.baseline.regression != "off":
-        rows += [_shift_row(s, slo.baseline.regression, slo.baseline.min_effect) for s in comparison.shifts]
+        rows += [shift_row(s, slo.baseline.regression, slo.baseline.min_effect) for s in comparison.shifts]
     return GateResult(
         run.path,
         run.name,
         slo.path,
         baseline.path if baseline else None,
-        _verdict(rows, reasons),
+        verdict(rows, reasons),
         rows,
         reasons,
         comparison,
@@ -268,66 +139,3 @@ def gate(
         write_json_atomic(run.path / VERDICT_FILE, result.to_dict())
         write_junit(run.path / JUNIT_FILE, result)
     return result
-
-
-def junit_tree(result: GateResult) -> ET.ElementTree:
-    """JUnit XML: one testcase per criterion (failures for NO-GO rows, errors for invalid ones)."""
-    cases = [("run", "validity", "invalid" if result.reasons else "pass", "; ".join(result.reasons))]
-    cases += [(r.endpoint, r.name, r.result, _row_message(r)) for r in result.criteria]
-    suite = ET.Element(
-        "testsuite",
-        {
-            "name": f"loadgate gate {result.run_id}",
-            "tests": str(len(cases)),
-            "failures": str(sum(c[2] == "fail" for c in cases)),
-            "errors": str(sum(c[2] == "invalid" for c in cases)),
-            "skipped": str(sum(c[2] == "skipped" for c in cases)),
-        },
-    )
-    ET.SubElement(
-        ET.SubElement(suite, "properties"), "property", {"name": "verdict", "value": result.verdict}
-    )
-    for classname, name, outcome, message in cases:
-        case = ET.SubElement(suite, "testcase", {"classname": classname, "name": name})
-        if outcome == "fail":
-            ET.SubElement(case, "failure", {"message": message, "type": "NO-GO"}).text = message
-        elif outcome == "invalid":
-            ET.SubElement(case, "error", {"message": message, "type": "INVALID"}).text = message
-        elif outcome == "skipped":
-            ET.SubElement(case, "skipped", {"message": message})
-        elif outcome == "warn":
-            ET.SubElement(case, "system-out").text = f"WARN: {message}"
-    root = ET.Element("testsuites", {"name": "loadgate"})
-    root.append(suite)
-    ET.indent(root)
-    return ET.ElementTree(root)
-
-
-def _row_message(r: Row) -> str:
-    measured = "n/a" if r.measured is None else format_value(r.measured, r.unit)
-    text = f"{r.name}: measured {measured}, limit {r.limit}"
-    if r.baseline is not None:
-        text += f", baseline {format_value(r.baseline, r.unit)}"
-    return f"{text} ({r.note})" if r.note else text
-
-
-def write_junit(path: Path, result: GateResult) -> None:
-    """Write the JUnit XML atomically."""
-    buf = io.BytesIO()
-    junit_tree(result).write(buf, encoding="utf-8", xml_declaration=True)
-    write_atomic(path, buf.getvalue())
-
-
-def format_value(value: float | None, unit: str) -> str:
-    """``12.3 ms``, ``98.2%``, ``1,204.5 rps``; ``n/a`` for None.
-
-    >>> format_value(0.0123, "ratio"), format_value(4.127, "ms")
-    ('1.23%', '4.13 ms')
-    """
-    if value is None:
-        return "n/a"
-    if unit == "ratio":
-        return f"{value:.2%}"
-    if unit == "rps":
-        return f"{value:,.1f} rps"
-    return f"{value:,.2f} {unit}" if value < 100 else f"{value:,.0f} {unit}"

@@ -1,13 +1,12 @@
 """``report.md``: the verdict and the per-endpoint table, short enough for a pull-request comment.
 
->>> print(render_markdown(content))      # content: reports.report.ReportContent
-### loadgate · smoke · 20261128-130000-smoke: **GO**
-...
+For example, ``render_markdown(content)`` (content: a ``reports.report.ReportContent``) begins
+``### loadgate · smoke · 20261128-130000-smoke: **GO**``.
 """
 
 from __future__ import annotations
 
-from reports.tables import SAMPLES_NOTE
+from loadgate.runformat.figures import SAMPLES_NOTE
 
 MAX_CRITERIA_ROWS = 12
 """More criteria than this and only the ones that did not pass are listed."""

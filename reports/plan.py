@@ -27,6 +27,7 @@ import yaml
 
 from loadgate.errors import InputError
 from reports.rundata import RunData
+from reports.summary import CPU_SATURATED_PERCENT
 
 # Defaults: measured figures, per unit of the Kubernetes overlays (one Locust worker process on
 # 1 CPU; one API pod of 1 CPU running one uvicorn worker), from runs on a 2-core VM (2026-11-28;
@@ -51,8 +52,8 @@ NODES = 3
 PLAN_USERS_PER_SERVER = 1000
 PLAN_RPM_PER_SERVER = 10_000
 
-CPU_BOUND_PERCENT = 90.0
-"""A generator above this CPU share measures itself (reports.summary's validity bound)."""
+CPU_BOUND_PERCENT = CPU_SATURATED_PERCENT
+"""A generator above this CPU share measures itself: the run-validity bound of ``reports.summary``."""
 
 WORKER_DEPLOYMENT = "locust-worker"
 API_DEPLOYMENT = "api"

@@ -19,9 +19,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from loadgate.runformat import write_atomic
+from loadgate.runformat.figures import NONE, format_ms, format_value
 from reports.capacity import CapacityResult
 from reports.compare import Comparison
-from reports.gate import GateResult, format_value
+from reports.gate import GateResult
 from reports.rundata import RunData
 from reports.slo import Slo, load_slo
 
@@ -78,8 +79,6 @@ def criteria_rows(gate: GateResult) -> list[dict[str, str]]:
 
 
 def shift_rows(comparison: Comparison) -> list[dict[str, str]]:
-    from reports.tables import ms
-
     rows = []
     for s in comparison.shifts:
         ci = s.relative_ci
@@ -87,12 +86,12 @@ def shift_rows(comparison: Comparison) -> list[dict[str, str]]:
             {
                 "endpoint": s.endpoint,
                 "metric": s.metric,
-                "baseline": ms(s.baseline_median),
-                "candidate": ms(s.candidate_median),
-                "shift": f"{s.relative:+.1%}" if s.relative is not None else "–",
-                "interval": f"[{ci[0]:+.1%}, {ci[1]:+.1%}]" if ci else "–",
-                "p": f"{s.p_adjusted:.3g}" if s.p_adjusted is not None else "–",
-                "windows": f"{s.n_baseline} / {s.n_candidate}" if s.window else "–",
+                "baseline": format_ms(s.baseline_median),
+                "candidate": format_ms(s.candidate_median),
+                "shift": f"{s.relative:+.1%}" if s.relative is not None else NONE,
+                "interval": f"[{ci[0]:+.1%}, {ci[1]:+.1%}]" if ci else NONE,
+                "p": f"{s.p_adjusted:.3g}" if s.p_adjusted is not None else NONE,
+                "windows": f"{s.n_baseline} / {s.n_candidate}" if s.window else NONE,
                 "verdict": s.verdict + (f" ({s.note})" if s.note else ""),
             }
         )
@@ -125,9 +124,10 @@ def collect(
 ) -> ReportContent:
     """Read the run (and baseline), judge it, draw the charts: everything but writing."""
     from reports import charts
-    from reports.capacity import analyse, steps_of
+    from reports.capacity import analyse
     from reports.gate import evaluate
     from reports.html import data_uri_png
+    from reports.plateaus import steps_of
     from reports.tables import ENDPOINT_COLUMNS, endpoint_rows, run_facts, sut_tables
 
     step = on_step or (lambda _name: None)

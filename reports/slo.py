@@ -26,7 +26,6 @@ Every problem is one :class:`SloError` naming the file, the field and the value.
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,67 +36,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from loadgate.errors import InputError
 from loadgate.runformat import TOTAL
-
-Direction = Literal["upper", "lower"]
-
-
-@dataclass(frozen=True)
-class Metric:
-    """A measurable figure of one endpoint: which way is worse, its unit, its percentile."""
-
-    name: str
-    direction: Direction
-    unit: str
-    percentile: float | None = None
-
-    @property
-    def min_samples(self) -> int:
-        """Samples needed before this percentile means anything: 1 / (1 - q).
-
-        p50 needs 2, p95 20, p99 100, p99.9 1,000; max, rates and ratios need 1.
-
-        >>> METRICS["p99"].min_samples, METRICS["p999"].min_samples
-        (100, 1000)
-        """
-        if self.percentile is None:
-            return 1
-        return math.ceil(round(1 / (1 - self.percentile / 100), 6))
-
-
-METRICS: dict[str, Metric] = {
-    m.name: m
-    for m in (
-        Metric("p50", "upper", "ms", 50),
-        Metric("p90", "upper", "ms", 90),
-        Metric("p95", "upper", "ms", 95),
-        Metric("p99", "upper", "ms", 99),
-        Metric("p999", "upper", "ms", 99.9),
-        Metric("max", "upper", "ms"),
-        Metric("error_rate", "upper", "ratio"),
-        Metric("rps", "lower", "rps"),
-        Metric("cache_hit_ratio", "lower", "ratio"),
-    )
-}
-ALIASES = {"p99.9": "p999", "p999": "p999"}
-
-KNOWN_ROUTES = frozenset(
-    {
-        "GET /tasks/{id}",
-        "GET /tasks",
-        "POST /tasks",
-        "PATCH /tasks/{id}",
-        "DELETE /tasks/{id}",
-        "GET /users/me",
-        "PATCH /users/me",
-        "GET /analytics",
-        "POST /auth/login",
-        "POST /auth/register",
-        "GET /healthz",
-        "GET /readyz",
-    }
-)
-"""Routes of the task API an SLO may name even when a run recorded none (it is then INVALID,
-not a typo). Anything else must be an endpoint the run recorded, or the SLO file is bad input."""
+from reports.metrics import ALIASES, METRICS, Direction, Metric
+from reports.routes import KNOWN_ROUTES
 
 _ENDPOINT = re.compile(r"^(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS) /\S*$")
 _LIMIT = re.compile(

@@ -1,10 +1,8 @@
 """``summary.json``, rebuilt from a run directory's logs alone.
 
-    >>> summary = build_summary(RunDir.open("runs/20261128-130000-smoke"))
-    >>> summary.endpoints["GET /tasks"].p95      # milliseconds, from the merged histograms
-    4.127
-    >>> summary.validity.valid
-    True
+    summary = build_summary(RunDir.open("runs/20261128-130000-smoke"))
+    summary.endpoints["GET /tasks"].p95      # 4.127: milliseconds, from the merged histograms
+    summary.validity.valid                   # True
 """
 
 from __future__ import annotations
@@ -20,19 +18,18 @@ from loadgate.runformat import (
     TOTAL,
     EndpointSummary,
     GeneratorSample,
-    IntervalHistogram,
     Percentiles,
     RunDir,
     Summary,
     SutSample,
     Validity,
-    merge,
     write_json_atomic,
 )
+from loadgate.runformat.counters import combined, hit_ratio, increase, increases
 from reports.latency import SUMMARY_PERCENTILES, LatencyLog, summary_figures
 
 CPU_SATURATED_PERCENT = 90.0
-"""A generator process above this CPU share ..."""
+"""A generator process above this CPU share ... (also the bound ``reports.plan`` sizes workers at)"""
 CPU_SATURATED_SECONDS = 15.0
 """... for this long without a break makes the run invalid: its latencies measure the generator."""
 LOOP_LAG_P99_BOUND_MS = 50.0
@@ -62,44 +59,17 @@ def percentiles(hist: HdrHistogram) -> Percentiles:
     )
 
 
-def merged_by_endpoint(intervals: list[IntervalHistogram]) -> dict[str, HdrHistogram]:
-    """One histogram per endpoint over the whole run, plus ``Total``, merged by adding."""
-    groups: dict[str, list[HdrHistogram]] = defaultdict(list)
-    for iv in intervals:
-        groups[iv.endpoint].append(iv.histogram)
-    merged = {name: merge(hists) for name, hists in sorted(groups.items())}
-    merged[TOTAL] = merge(merged.values())
-    return merged
-
-
 def cache_hit_ratios(samples: list[SutSample]) -> dict[str, tuple[float | None, int]]:
-    """Per endpoint (and ``Total``): hit ratio and lookups over the run, from counter deltas.
-
-    Hits over hits plus misses; errors and bypasses are lookups that found nothing either, so
-    they count as misses. Counters that went down (an SUT restart) restart from zero.
-    """
-    ok = [s for s in samples if s.ok]
+    """Per endpoint (and ``Total``): hit ratio and lookups over the run, from the counters'
+    increases (``loadgate.runformat.counters``: errors and bypasses count as misses, a counter
+    that went down after an API restart counts again from zero)."""
+    ok = [s.cache for s in samples if s.ok]
     if len(ok) < 2:
         return {}
-    totals: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
-    for prev, cur in zip(ok, ok[1:], strict=False):
-        for endpoint, results in cur.cache.items():
-            for result, value in results.items():
-                before = prev.cache.get(endpoint, {}).get(result, 0.0)
-                totals[endpoint][result] += value - before if value >= before else value
-    out: dict[str, tuple[float | None, int]] = {}
-    grand = defaultdict(float)
-    for endpoint, results in totals.items():
-        for result, value in results.items():
-            grand[result] += value
-        out[endpoint] = _ratio(results)
-    out[TOTAL] = _ratio(grand)
+    per_endpoint = increases(ok)
+    out = {endpoint: hit_ratio(results) for endpoint, results in per_endpoint.items()}
+    out[TOTAL] = hit_ratio(combined(per_endpoint))
     return out
-
-
-def _ratio(results: dict[str, float]) -> tuple[float | None, int]:
-    lookups = sum(results.get(k, 0.0) for k in ("hit", "miss", "error", "bypass"))
-    return (results.get("hit", 0.0) / lookups if lookups else None), int(lookups)
 
 
 def validity(run: RunDir, samples: list[GeneratorSample], total_count: int) -> Validity:
@@ -159,7 +129,7 @@ def build_summary(
 
     ``raw`` / ``corrected_log`` are the run's latency logs when the caller has them loaded
     already; otherwise they are streamed from ``hdr/`` (never all decoded at once: see
-    ``reports.latency``). The merged histograms are the same as ``merged_by_endpoint`` gives.
+    ``reports.latency``). ``LatencyLog.histograms`` is the one per-endpoint merge.
     """
     meta = run.meta
     raw = raw if raw is not None else LatencyLog.load(run)
@@ -200,7 +170,7 @@ def build_summary(
         users_max=max((r.users for r in timeline), default=0),
         endpoints=endpoints,
         total=total,
-        rate_limited=(ok_sut[-1].rate_limited - ok_sut[0].rate_limited) if len(ok_sut) >= 2 else 0.0,
+        rate_limited=increase([s.rate_limited for s in ok_sut]),
         generator_cpu_max=max((s.cpu_percent for s in gen), default=None),
         generator_loop_lag_p99_ms=loop_lag_p99(gen),
         validity=validity(run, gen, total.count),

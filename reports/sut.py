@@ -1,13 +1,11 @@
 """The system under test, as its own ``/metrics`` saw the run (``sut.jsonl``).
 
 The samples are cumulative counters; figures over a span are increases between samples, and a
-counter that went down (the API restarted) starts again from zero.
+counter that went down (the API restarted) starts again from zero (``loadgate.runformat.counters``).
 
-    >>> samples = RunDir.open("runs/r1").sut()
-    >>> cache_ratios_by_cache(samples)["task"]
-    (0.91, 18230)                       # hit ratio, lookups
-    >>> store_latency_ms(samples)["find_one"]
-    (0.84, 12011)                       # mean ms, operations
+    samples = RunDir.open("runs/r1").sut()
+    cache_ratios_by_cache(samples)["task"]      # (0.91, 18230): hit ratio, lookups
+    store_latency_ms(samples)["find_one"]       # (0.84, 12011): mean ms, operations
 """
 
 from __future__ import annotations
@@ -18,8 +16,8 @@ import numpy as np
 import pandas as pd
 
 from loadgate.runformat import TOTAL, SutSample
+from loadgate.runformat.counters import LOOKUP_RESULTS, combined, hit_ratio, increase, increases, step
 
-LOOKUP_RESULTS = ("hit", "miss", "error", "bypass")
 BREAKER_STATES = {0: "closed", 1: "half-open", 2: "open"}
 
 
@@ -27,24 +25,8 @@ def _ok(samples: list[SutSample]) -> list[SutSample]:
     return sorted((s for s in samples if s.ok), key=lambda s: s.t)
 
 
-def increase(values: list[float]) -> float:
-    """How much a cumulative counter grew over consecutive samples, across restarts.
-
-    >>> increase([10, 15, 3, 8])       # restarted after 15: 5 + 3 + 5
-    13.0
-    """
-    total = 0.0
-    for before, now in zip(values, values[1:], strict=False):
-        total += now - before if now >= before else now
-    return total
-
-
 def _series(samples: list[SutSample], get: Callable[[SutSample], float]) -> list[float]:
     return [get(s) for s in samples]
-
-
-def _ratio(hits: float, lookups: float) -> float | None:
-    return hits / lookups if lookups else None
 
 
 def cache_ratios_by_cache(samples: list[SutSample]) -> dict[str, tuple[float | None, int]]:
@@ -54,19 +36,10 @@ def cache_ratios_by_cache(samples: list[SutSample]) -> dict[str, tuple[float | N
     """
     ok = _ok(samples)
     names = sorted({name for s in ok for name in s.caches})
-    out: dict[str, tuple[float | None, int]] = {}
-    grand_hits = grand_lookups = 0.0
-    for name in names:
-        per = {
-            r: increase(_series(ok, lambda s, r=r, name=name: s.caches.get(name, {}).get(r, 0.0)))
-            for r in LOOKUP_RESULTS
-        }
-        lookups = sum(per.values())
-        grand_hits += per["hit"]
-        grand_lookups += lookups
-        out[name] = (_ratio(per["hit"], lookups), int(lookups))
+    per_cache = increases([s.caches for s in ok])
+    out = {name: hit_ratio(per_cache.get(name, {})) for name in names}
     if names:
-        out[TOTAL] = (_ratio(grand_hits, grand_lookups), int(grand_lookups))
+        out[TOTAL] = hit_ratio(combined(per_cache))
     return out
 
 
@@ -82,12 +55,12 @@ def cache_ratio_over_time(samples: list[SutSample], by: str = "caches") -> pd.Da
         hits_all = lookups_all = 0.0
         for name, results in getattr(cur, by).items():
             before = getattr(prev, by).get(name, {})
-            delta = {r: increase([before.get(r, 0.0), results.get(r, 0.0)]) for r in LOOKUP_RESULTS}
-            lookups = sum(delta.values())
+            delta = {r: step(before.get(r, 0.0), results.get(r, 0.0)) for r in LOOKUP_RESULTS}
+            ratio, _ = hit_ratio(delta)
             hits_all += delta["hit"]
-            lookups_all += lookups
-            row[name] = _ratio(delta["hit"], lookups) if lookups else np.nan
-        row[TOTAL] = _ratio(hits_all, lookups_all) if lookups_all else np.nan
+            lookups_all += sum(delta.values())
+            row[name] = np.nan if ratio is None else ratio
+        row[TOTAL] = hits_all / lookups_all if lookups_all else np.nan
         rows.append(row)
     if not rows:
         return pd.DataFrame(columns=[TOTAL], index=pd.Index([], name="t"))
@@ -100,11 +73,8 @@ def rate_limited(samples: list[SutSample]) -> float:
 
 
 def breaker_states(samples: list[SutSample]) -> dict[str, dict[str, object]]:
-    """Per circuit breaker: its last state and the share of samples in each state.
-
-    >>> breaker_states(samples)["redis"]
-    {'last': 'closed', 'closed': 0.95, 'half-open': 0.0, 'open': 0.05}
-    """
+    """Per circuit breaker: its last state and the share of samples in each state, e.g.
+    ``{'last': 'closed', 'closed': 0.95, 'half-open': 0.0, 'open': 0.05}``."""
     ok = _ok(samples)
     names = sorted({name for s in ok for name in s.breakers})
     out: dict[str, dict[str, object]] = {}

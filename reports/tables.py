@@ -1,7 +1,9 @@
 """The figures of a run as rows of formatted cells, shared by the HTML, Markdown and CLI views.
 
->>> endpoint_rows(run.summary)[0]
-{'endpoint': 'GET /tasks', 'count': '12,004', 'failures': '3', 'rps': '40.0', 'p50': '3.10', ...}
+Every millisecond is ``loadgate.runformat.figures.format_ms`` and every percentile passes
+``figures.shown`` (too few samples: ``–``), so the console, ``report.html`` and ``report.md`` show
+the same cells. For example, ``endpoint_rows(run.summary)[0]`` is
+``{'endpoint': 'GET /tasks', 'count': '12,004', 'failures': '3', 'rps': '40.0', 'p50': '3.10', ...}``.
 """
 
 from __future__ import annotations
@@ -9,10 +11,8 @@ from __future__ import annotations
 import datetime as dt
 
 from loadgate.runformat import TOTAL, EndpointSummary, Summary
+from loadgate.runformat.figures import NONE, format_ms, shown
 from reports.rundata import RunData
-from reports.slo import METRICS
-
-SAMPLES_NOTE = "–: too few samples for that percentile (p95 needs 20, p99 100, p99.9 1,000)."
 
 ENDPOINT_COLUMNS = [
     "endpoint",
@@ -29,28 +29,13 @@ ENDPOINT_COLUMNS = [
 ]
 
 
-def ms(value: float | None) -> str:
-    """Milliseconds with sensible precision: ``0.912``, ``12.4``, ``1,204``.
-
-    >>> ms(0.9123), ms(12.41), ms(1204.4), ms(None)
-    ('0.912', '12.4', '1,204', '–')
-    """
-    if value is None:
-        return "–"
-    if value < 10:
-        return f"{value:.3f}" if value < 1 else f"{value:.2f}"
-    return f"{value:,.1f}" if value < 1000 else f"{value:,.0f}"
-
-
 def pct(value: float | None, digits: int = 1) -> str:
-    return "–" if value is None else f"{value * 100:.{digits}f}%"
+    return NONE if value is None else f"{value * 100:.{digits}f}%"
 
 
 def _percentile(s: EndpointSummary, metric: str) -> str:
-    """A percentile, or ``–`` when too few samples back it (p99 needs 100, p99.9 1,000)."""
-    if s.count < METRICS[metric].min_samples:
-        return "–"
-    return ms(getattr(s, metric))
+    """A percentile, or ``–`` when too few samples back it (``figures.shown``: p99 needs 100)."""
+    return format_ms(shown(s, metric))
 
 
 def _row(name: str, s: EndpointSummary) -> dict[str, str]:
@@ -64,8 +49,8 @@ def _row(name: str, s: EndpointSummary) -> dict[str, str]:
         "p95": _percentile(s, "p95"),
         "p99": _percentile(s, "p99"),
         "p99.9": _percentile(s, "p999"),
-        "max": ms(s.max),
-        "cache hit": pct(s.cache_hit_ratio) if s.cache_hit_ratio is not None else "–",
+        "max": format_ms(s.max),
+        "cache hit": pct(s.cache_hit_ratio),
     }
 
 
@@ -142,7 +127,7 @@ def sut_tables(run: RunData) -> dict[str, list[dict[str, str]]]:
         for name, st in breaker_states(samples).items()
     ]
     store = [
-        {"operation": op, "mean": ms(mean), "operations": f"{n:,}"}
+        {"operation": op, "mean": format_ms(mean), "operations": f"{n:,}"}
         for op, (mean, n) in store_latency_ms(samples).items()
     ]
     failed, scrapes = scrape_failures(samples)

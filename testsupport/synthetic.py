@@ -22,8 +22,8 @@ from pathlib import Path
 import numpy as np
 
 from loadgate import runformat as rf
-from reports.capacity import usl
 from reports.latency import _layout, to_histogram
+from reports.usl import usl
 
 START = 1_700_000_000.0
 

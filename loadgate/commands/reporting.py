@@ -124,8 +124,8 @@ def compare(
 ) -> None:
     """Is B slower than A beyond noise? Exit 0 no regression, 1 regression, 2 bad input."""
     from reports.compare import compare_runs
+    from reports.metrics import METRICS
     from reports.rundata import RunData
-    from reports.slo import METRICS
 
     metrics = metric or ["p95", "p99"]
     with input_errors():
@@ -207,14 +207,15 @@ def capacity(
         return
     from rich.table import Table
 
-    from reports.tables import ms
+    from loadgate.runformat.figures import format_ms
 
     console = _console()
     table = Table(title="Plateaus", title_justify="left")
     for head in ("run", "users", "throughput rps", "p95 ms", "p99 ms", "steady intervals"):
         table.add_column(head, justify="left" if head == "run" else "right")
     for s in result.steps:
-        table.add_row(s.run, f"{s.users:,}", f"{s.throughput:,.1f}", ms(s.p95), ms(s.p99), str(s.intervals))
+        table.add_row(s.run, f"{s.users:,}", f"{s.throughput:,.1f}", format_ms(s.p95), format_ms(s.p99),
+                      str(s.intervals))
     console.print(table)
     for line in result.lines():
         console.print(line, highlight=False)

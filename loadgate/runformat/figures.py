@@ -6,6 +6,8 @@
     (100, 1000, 1)
     >>> shown(Percentiles(count=50, p99=12.0), "p99") is None    # 50 samples cannot back a p99
     True
+    >>> format_value(4.127, "ms"), format_value(0.0123, "ratio"), format_value(None, "rps")
+    ('4.13 ms', '1.23%', 'n/a')
 """
 
 from __future__ import annotations
@@ -43,3 +45,17 @@ def format_ms(value: float | None) -> str:
     if value < 10:
         return f"{value:.3f}" if value < 1 else f"{value:.2f}"
     return f"{value:,.1f}" if value < 1000 else f"{value:,.0f}"
+
+
+def format_value(value: float | None, unit: str) -> str:
+    """A figure with its unit, for gate rows: ms through :func:`format_ms`, ratios as percent with
+    2 decimals, rates with 1; ``n/a`` when nothing was measured."""
+    if value is None:
+        return "n/a"
+    if unit == "ratio":
+        return f"{value:.2%}"
+    if unit == "rps":
+        return f"{value:,.1f} rps"
+    if unit == "ms":
+        return f"{format_ms(value)} ms"
+    return f"{value:,.2f} {unit}"

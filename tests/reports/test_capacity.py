@@ -10,12 +10,24 @@ import pytest
 from report_helpers import loadgate, write_slo
 
 from loadgate.errors import InputError
-from reports.capacity import Step, analyse, fit_usl, p95_break, range_note, steps_of, usl
+from reports.capacity import analyse, range_note
+from reports.plateaus import Step, steps_of
 from reports.rundata import RunData
+from reports.slo_break import p95_break
+from reports.usl import fit_usl, usl
 from testsupport.synthetic import write_samples_run, write_steps_run
 
 LAM, ALPHA, BETA = 20.0, 0.03, 0.0002  # N* = sqrt(0.97 / 0.0002) ~ 69.6
 LEVELS = [1, 5, 10, 20, 40, 60, 80, 120, 160, 200]
+
+
+def test_the_usl_is_gunthers_formula_computed_by_hand():
+    # X(N) = λN / (1 + α(N − 1) + βN(N − 1)); λ 100, α 0.1, β 0.01 at N = 10:
+    # 1,000 / (1 + 0.9 + 0.9) = 1,000 / 2.8 = 357.142857...
+    assert float(usl(10, 100.0, 0.1, 0.01)) == pytest.approx(357.142857, abs=1e-6)
+    assert float(usl(1, 100.0, 0.1, 0.01)) == 100.0  # one user alone: λ, whatever α and β
+    # N* = sqrt((1 − 0.1) / 0.01) = sqrt(90) = 9.4868; X(N*) = 948.68 / (1 + 0.84868 + 0.80513) = 357.48
+    assert float(usl(90**0.5, 100.0, 0.1, 0.01)) == pytest.approx(357.48, abs=0.01)
 
 
 def test_the_fit_recovers_known_alpha_and_beta_within_its_intervals():

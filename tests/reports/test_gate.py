@@ -11,7 +11,8 @@ from report_helpers import write_slo
 
 from loadgate.errors import InputError
 from reports.compare import Shift
-from reports.gate import JUNIT_FILE, VERDICT_FILE, gate, judge_criterion
+from reports.criteria import judge_criterion
+from reports.gate import JUNIT_FILE, VERDICT_FILE, gate
 from reports.rundata import RunData
 from reports.slo import Criterion, Limit
 from testsupport.synthetic import write_samples_run

@@ -6,9 +6,19 @@ import numpy as np
 import pytest
 
 from loadgate import runformat as rf
-from reports.latency import LatencyLog, counts_of, summary_figures, values_at
-from reports.summary import merged_by_endpoint, percentiles
+from reports.latency import LatencyLog, counts_of, summary_figures, to_histogram, values_at
+from reports.summary import percentiles
 from testsupport.synthetic import START, histogram_of, write_samples_run
+
+
+def merged_by_adding(intervals: list[rf.IntervalHistogram]) -> dict[str, rf.HdrHistogram]:
+    """The reference: hdrh's own ``add`` over every interval, per endpoint and ``Total``."""
+    groups: dict[str, list[rf.HdrHistogram]] = {}
+    for iv in intervals:
+        groups.setdefault(iv.endpoint, []).append(iv.histogram)
+    merged = {name: rf.merge(hists) for name, hists in groups.items()}
+    merged[rf.TOTAL] = rf.merge(merged.values())
+    return merged
 
 
 def test_percentiles_equal_hdrh_on_the_same_merged_histograms(tmp_path):
@@ -19,7 +29,7 @@ def test_percentiles_equal_hdrh_on_the_same_merged_histograms(tmp_path):
     }
     run = rf.RunDir.open(write_samples_run(tmp_path, "r", samples, intervals=7))
     ours = LatencyLog.load(run).histograms()
-    reference = merged_by_endpoint(run.intervals())
+    reference = merged_by_adding(run.intervals())
     assert set(ours) == set(reference) == {"GET /tasks", "POST /tasks", rf.TOTAL}
     for name, hist in reference.items():
         assert percentiles(ours[name]) == percentiles(hist)
@@ -93,3 +103,20 @@ def test_histogram_of_puts_values_in_the_buckets_hdrh_would():
     for v in values:
         reference.record_value(int(v))
     assert np.array_equal(counts_of(ours), counts_of(reference))
+
+
+def test_histograms_built_from_counts_equal_ones_recorded_through_hdrhs_public_api():
+    """reports.latency reads and writes hdrh's counts array directly (for speed); an hdrh release
+    that changes those internals must fail here, not skew a report."""
+    rng = np.random.default_rng(5)
+    public = rf.new_histogram()
+    for value in rng.lognormal(9, 1.5, 4000).astype(int) + 1:
+        public.record_value(int(value))
+    built = to_histogram(counts_of(public))
+    assert built.encode() == public.encode()
+    assert (built.get_min_value(), built.get_max_value(), built.get_total_count(), built.get_mean_value()) == (
+        public.get_min_value(), public.get_max_value(), public.get_total_count(), public.get_mean_value())
+    by_iterator = {it.value_iterated_to: it.count_at_value_iterated_to for it in public.get_recorded_iterator()}
+    counts = counts_of(public)
+    assert {int(public.get_highest_equivalent_value(public.get_value_from_index(int(i)))): int(counts[i])
+            for i in np.flatnonzero(counts)} == by_iterator

@@ -8,6 +8,7 @@ import io
 import re
 
 import matplotlib.image
+import numpy as np
 import pytest
 from PIL import Image
 from report_helpers import loadgate, write_slo
@@ -56,6 +57,71 @@ def test_the_throughput_against_concurrency_chart_is_a_readable_png(tmp_path):
     path = write_steps_run(tmp_path, "s", [1, 4, 8, 16, 32], lam=10, alpha=0.05, beta=0.001, step_s=20)
     result = analyse([RunData.open(path)], p95_limit_ms=500)
     _is_png(charts.throughput_vs_concurrency(result.steps, result.fit, result.slo_break))
+
+
+@pytest.fixture
+def drawn(monkeypatch):
+    """The matplotlib figures the charts draw, kept as they are turned into PNG."""
+    figures = []
+    to_png = charts._png
+
+    def keep(fig):
+        figures.append(fig)
+        return to_png(fig)
+
+    monkeypatch.setattr(charts, "_png", keep)
+    return figures
+
+
+def plotted(fig) -> dict[str, np.ndarray]:
+    """Every labelled line of a figure: its y values."""
+    return {
+        line.get_label(): np.asarray(line.get_ydata(), dtype=float)
+        for ax in fig.axes
+        for line in ax.lines
+        if not line.get_label().startswith("_")
+    }
+
+
+def test_the_latency_chart_plots_the_runs_merged_percentiles(run_dir, drawn):
+    run = RunData.open(run_dir)
+    charts.latency_over_time(run)
+    lines = plotted(drawn[-1])
+    expected = run.raw.over_time(percentiles=(50, 95, 99))
+    for col in ("p50", "p95", "p99", "max"):
+        np.testing.assert_allclose(lines[col], expected[col].to_numpy())
+    assert np.all(lines["p95"] > 5)  # 15 ms and 30 ms medians: not a flat line at zero
+
+
+def test_the_spectrum_plots_every_endpoint_raw_and_corrected(run_dir, drawn):
+    charts.percentile_spectrum(RunData.open(run_dir))
+    raw, corrected = drawn[-1].axes[:2]
+    for ax in (raw, corrected):
+        assert [line.get_label() for line in ax.lines] == ["GET /tasks", "POST /tasks", "Total"]
+        for line in ax.lines:
+            y = np.asarray(line.get_ydata(), dtype=float)
+            assert np.isfinite(y).all() and y[-1] > y[0]  # latency rises with the percentile
+
+
+def test_the_timeline_charts_plot_throughput_users_and_errors(run_dir, drawn):
+    run = RunData.open(run_dir)
+    tl = run.timeline
+    charts.throughput_and_users(run)
+    lines = plotted(drawn[-1])
+    np.testing.assert_allclose(lines["requests/s"], tl["rps"].to_numpy())
+    np.testing.assert_allclose(lines["users"], tl["users"].to_numpy())
+    assert lines["requests/s"].mean() == pytest.approx(50, rel=0.2)  # 40 + 10 rps
+    charts.errors_over_time(run)
+    errors = plotted(drawn[-1])["error %"]
+    np.testing.assert_allclose(errors, tl["error_ratio"].to_numpy() * 100)
+    assert errors.max() > 0  # POST /tasks fails 2 % of the time
+
+
+def test_the_cache_chart_plots_the_hit_ratio_between_scrapes(run_dir, drawn):
+    charts.cache_hit_over_time(RunData.open(run_dir))
+    ratio = plotted(drawn[-1])["all caches"]
+    finite = ratio[np.isfinite(ratio)]
+    assert len(finite) >= 20 and finite.mean() == pytest.approx(80, abs=5)  # GET /tasks: 80 % hits
 
 
 def test_charts_of_an_empty_run_still_draw(tmp_path):

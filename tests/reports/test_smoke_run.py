@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from report_helpers import loadgate
 
-from reports.gate import EXIT_CODES
+from loadgate.errors import VERDICT_EXIT_CODES as EXIT_CODES
 
 REPO = Path(__file__).resolve().parents[2]
 

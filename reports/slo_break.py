@@ -1,0 +1,58 @@
+"""Where a run's p95 crosses its SLO limit, between measured plateaus: never extrapolated.
+
+    >>> p95_break(steps, limit_ms=250).text
+    'p95 crosses 250 ms at about 1,150 users (interpolated between 1,000 at 180.2 ms and ...)'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from reports.plateaus import Step
+
+
+@dataclass
+class SloBreak:
+    """Where the p95 crosses its SLO limit, interpolated between measured plateaus."""
+
+    limit_ms: float
+    users: float | None
+    below: Step | None
+    above: Step | None
+    text: str
+
+
+def p95_break(steps: Sequence[Step], limit_ms: float) -> SloBreak:
+    """The concurrency at which the plateaus' p95 crosses ``limit_ms``, linearly interpolated
+    between the last plateau under it and the first over it; never extrapolated."""
+    pts = sorted((s for s in steps if s.p95 is not None), key=lambda s: s.users)
+    for i, s in enumerate(pts):
+        if s.p95 > limit_ms:
+            if i == 0:
+                return SloBreak(
+                    limit_ms,
+                    None,
+                    None,
+                    s,
+                    f"p95 {s.p95:,.1f} ms is over the {limit_ms:g} ms limit already at the lowest "
+                    f"measured concurrency ({s.users:,}): the break lies below it, unmeasured",
+                )
+            b = pts[i - 1]
+            users = b.users + (limit_ms - b.p95) * (s.users - b.users) / (s.p95 - b.p95)
+            return SloBreak(
+                limit_ms,
+                users,
+                b,
+                s,
+                f"p95 crosses {limit_ms:g} ms at about {users:,.0f} users (interpolated between "
+                f"{b.users:,} at {b.p95:,.1f} ms and {s.users:,} at {s.p95:,.1f} ms)",
+            )
+    top = pts[-1] if pts else None
+    text = (
+        f"p95 stays under {limit_ms:g} ms up to the highest measured concurrency ({top.users:,}, "
+        f"{top.p95:,.1f} ms): where it breaks is not measured"
+        if top
+        else "no plateau has a p95"
+    )
+    return SloBreak(limit_ms, None, top, None, text)
