@@ -159,6 +159,23 @@ class Collector:
     corrected: dict[Key, _Cell] = field(default_factory=dict)
     failures: dict[Key, int] = field(default_factory=lambda: defaultdict(int))
     counts: dict[Key, int] = field(default_factory=lambda: defaultdict(int))
+    persisted: set[Key] = field(default_factory=set)
+    """Cells already appended to the run's logs as the run went (see ``take_closed``)."""
+
+    def take_closed(self, before: float) -> tuple[list[IntervalHistogram], list[IntervalHistogram]]:
+        """(raw, corrected) intervals that ended by ``before`` and were not taken yet, encoded.
+
+        The run appends them to its logs as it goes, so a killed run keeps them; a payload that
+        arrives later for a taken cell is still added here, and the final log is rewritten whole.
+        """
+        keys = sorted(k for k in self.raw if k not in self.persisted and k[0] + INTERVAL_S <= before)
+        self.persisted.update(keys)
+
+        def encoded(cells: dict[Key, _Cell]) -> list[IntervalHistogram]:
+            return [IntervalHistogram(ep, t, INTERVAL_S, cells[(t, ep)].for_log())  # type: ignore[arg-type]
+                    for t, ep in keys if (t, ep) in cells]
+
+        return encoded(self.raw), encoded(self.corrected)
 
     def absorb(self, payload: dict) -> None:
         """Add one process's drained payload."""

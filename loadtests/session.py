@@ -37,11 +37,20 @@ from pathlib import Path
 import gevent
 import gevent.pool
 from locust.env import Environment
-from locust.runners import STATE_CLEANUP, STATE_STOPPED, STATE_STOPPING, MasterRunner, Runner
+from locust.runners import (
+    STATE_CLEANUP,
+    STATE_MISSING,
+    STATE_STOPPED,
+    STATE_STOPPING,
+    WORKER_REPORT_INTERVAL,
+    MasterRunner,
+    Runner,
+)
 from rich.console import Console
 
 from loadgate import runformat as rf
 from loadgate.errors import InputError
+from loadgate.processes import die_with_parent
 from loadtests import provenance
 from loadtests.generator import Generator, load_user_class
 from loadtests.health import HealthMonitor
@@ -54,6 +63,7 @@ from loadtests.probe import Probe
 from loadtests.protocol import REPORT_KEY, SETUP_MESSAGE, SETUP_REQUEST, ProtocolError, Setup, WorkerReport
 from loadtests.recorder import Collector
 from loadtests.scenario import Scenario
+from loadtests.shapes import users_at
 from loadtests.status import StatusLine, make_console
 from loadtests.target import TargetError
 from loadtests.webui import hide_our_arguments_from_locust
@@ -65,6 +75,12 @@ TICK_S = 1.0
 WORKERS_TIMEOUT_S = 120.0
 FINAL_REPORT_TIMEOUT_S = 15.0
 STOPPED_STATES = (STATE_STOPPING, STATE_STOPPED, STATE_CLEANUP)
+PERSIST_LAG_S = WORKER_REPORT_INTERVAL + 1.0
+"""An interval is appended to the logs this long after it ends: by then every worker has shipped it."""
+USERS_SHORT_FRACTION = 0.9
+USERS_GRACE_S = 15.0
+"""Users below this fraction of the shape for longer than this make the run invalid (spawning
+and a ramp's steps settle well within it)."""
 
 
 @dataclass
@@ -84,6 +100,8 @@ class RunOptions:
     console: Console = field(default_factory=lambda: make_console())
     finalize: Callable[[Path], None] | None = None
     """Called with the finished but not yet renamed folder (the CLI writes ``summary.json`` there)."""
+    keep_worker_logs: bool = False
+    """Keep the spawned workers' log folder (its path is printed); by default it is removed."""
 
 
 @dataclass
@@ -114,6 +132,12 @@ class Session:
         self.runner: Runner | None = None
         self.loops = gevent.pool.Group()
         self.rps_window: deque[tuple[float, int]] = deque(maxlen=8)
+        self.workers_seen: dict[str, rf.WorkerRecord] = {}
+        self.problems: list[str] = []
+        self.short_since: float | None = None
+        self.short_users: tuple[int, int] = (0, 0)
+        self.logs: tuple[rf.HlogAppender, rf.HlogAppender] | None = None
+        self.persisted_intervals: set[float] = set()
 
     @property
     def distributed(self) -> bool:
@@ -197,7 +221,7 @@ class Session:
             self.worker_procs.append(subprocess.Popen(
                 [sys.executable, "-m", "loadgate.cli", "worker", str(self.opts.scenario_file),
                  "--master-host", "127.0.0.1", "--master-port", str(port)],
-                stdout=log, stderr=subprocess.STDOUT, start_new_session=True))
+                stdout=log, stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=die_with_parent))
 
     def _worker_log_tail(self) -> str:
         lines = []
@@ -261,7 +285,76 @@ class Session:
             status.update(now - self.started_at, runner.user_count, rps, p95, requests, failures,
                           probe.hit_ratio())
             self.collector.compact(now)
+            self._watch_workers(runner, now)
+            self._watch_users(runner.user_count, now)
             gevent.sleep(TICK_S)
+
+    def _at(self, t: float) -> str:
+        return f"{t - self.started_at:.0f}s of {self.scenario.duration or 0:.0f}s"
+
+    def _watch_workers(self, runner, now: float) -> None:
+        """Record each worker's join, and its loss: gone or silent before the run ended."""
+        if not self.distributed:
+            return
+        for client_id, node in list(runner.clients.items()):
+            if client_id not in self.workers_seen and node.state != STATE_MISSING:
+                self.workers_seen[client_id] = rf.WorkerRecord(worker=client_id, joined_at=now)
+        for client_id, record in self.workers_seen.items():
+            node = runner.clients.get(client_id)
+            if record.lost_at is not None or (node is not None and node.state != STATE_MISSING):
+                continue
+            record.lost_at = self.final_reports.get(client_id, (now, ""))[0]
+            record.reason = "missed its heartbeats" if node is not None else "left before the end"
+            self._problem(f"worker {client_id} lost at {self._at(record.lost_at)} ({record.reason}): "
+                          f"its users stopped")
+
+    def _watch_users(self, users: int, now: float) -> None:
+        """Users below the shape for longer than the grace make the run invalid (once per stretch)."""
+        want = users_at(self.scenario, now - self.started_at) or 0
+        if users >= USERS_SHORT_FRACTION * want:
+            self._end_shortfall(now)
+            return
+        if self.short_since is None:
+            self.short_since = now
+        self.short_users = (min(users, self.short_users[0]) if self.short_users[1] else users, want)
+
+    def _end_shortfall(self, now: float) -> None:
+        if self.short_since is not None and now - self.short_since > USERS_GRACE_S:
+            low, want = self.short_users
+            self._problem(f"users below the shape from {self._at(self.short_since)} to {self._at(now)} "
+                          f"(as few as {low} of {want})")
+        self.short_since, self.short_users = None, (0, 0)
+
+    def _problem(self, text: str) -> None:
+        logger.warning("run invalid: %s", text)
+        self.problems.append(text)
+
+    def _persist_loop(self, meta: rf.Meta) -> None:
+        while True:
+            gevent.sleep(TICK_S)
+            self._persist(meta, time.time() - PERSIST_LAG_S)
+
+    def _persist(self, meta: rf.Meta, before: float) -> None:
+        """Append the intervals closed by ``before`` to the logs (fsynced), and their timeline
+        rows, so a killed run keeps them; ``meta.json`` says how far they reach."""
+        if self.logs is None:
+            return
+        if self.generator is not None:
+            self.collector.absorb(self.generator.recorder.drain())
+        raw, corrected = self.collector.take_closed(before)
+        if not raw:
+            return
+        self.logs[0].append(raw)
+        self.logs[1].append(corrected)
+        counts = self.collector.per_interval()
+        for t in sorted({iv.start for iv in raw} - self.persisted_intervals):
+            requests, failures = counts.get(t, ({}, {}))
+            self.writer.append(rf.TIMELINE, rf.TimelineRow(
+                t=t, users=self.users_by_interval.get(t, 0), requests=requests, failures=failures))
+            self.persisted_intervals.add(t)
+        meta.persisted_until = max(iv.start + iv.length for iv in raw)
+        meta.workers_seen, meta.problems = list(self.workers_seen.values()), list(self.problems)
+        self.writer.write_meta(meta)
 
     def _probe_loop(self, probe: Probe) -> None:
         while True:
@@ -290,12 +383,18 @@ class Session:
         self.writer.append(rf.SUT, probe.sample())  # the baseline the run's counter deltas start from
         self.started_at = self.measuring_since = meta.started_at = time.time()
         meta.workers = getattr(runner, "worker_count", 0)
+        base = rf.interval_start(meta.started_at)
+        self.logs = (rf.HlogAppender(self.writer.file(rf.RAW_LOG), base),
+                     rf.HlogAppender(self.writer.file(rf.CORRECTED_LOG), base, ))
+        self._watch_workers(runner, self.started_at)
+        meta.workers_seen = list(self.workers_seen.values())
         self.writer.write_meta(meta)
         runner.start_shape()
         with StatusLine(s.duration or 0, self.console) as status:
             self._loop("status tick", self._tick, runner, status, probe)
             self._loop("SUT probe", self._probe_loop, probe)
             self._loop("generator health", monitor.run, self._health)
+            self._loop("interval persistence", self._persist_loop, meta)
             end = self.started_at + (s.duration or 0)
             while not self.interrupts() and time.time() < end:
                 if runner.state in STOPPED_STATES:
@@ -303,6 +402,8 @@ class Session:
                     break
                 self.interrupts.event.wait(timeout=min(0.5, max(0.0, end - time.time())))
             meta.ended_at = self.stopped_at = time.time()
+            self._watch_workers(runner, meta.ended_at)
+            self._end_shortfall(meta.ended_at)
             workers = set(runner.clients) | set(self.final_reports) if self.distributed else set()
             runner.stop()
             self._await_final_reports(workers)
@@ -329,6 +430,12 @@ class Session:
                 proc.terminate()
                 proc.wait(timeout=10)
         self.worker_procs = []
+        if self.worker_logdir is not None:
+            if self.opts.keep_worker_logs:
+                self.console.print(f"worker logs kept in {self.worker_logdir}", highlight=False)
+            else:
+                shutil.rmtree(self.worker_logdir, ignore_errors=True)
+            self.worker_logdir = None
         if self.target is not None:
             self.target.stop()
             self.target = None
@@ -338,14 +445,19 @@ class Session:
             meta.ended_at = meta.started_at
         meta.interrupted = self.interrupts.reason is not None
         meta.interrupt_reason = self.interrupts.reason
+        meta.workers_seen, meta.problems = list(self.workers_seen.values()), list(self.problems)
+        meta.persisted_until = meta.ended_at
+        # The logs appended as the run went are rewritten whole: late payloads are in these.
         base = rf.interval_start(meta.started_at)
         self.collector.write_hlog(self.writer.file(rf.RAW_LOG), base)
         self.collector.write_hlog(self.writer.file(rf.CORRECTED_LOG), base, corrected=True)
         counts = self.collector.per_interval()
+        rows = []
         for t in sorted(set(counts) | set(self.users_by_interval)):
             requests, failures = counts.get(t, ({}, {}))
-            self.writer.append(rf.TIMELINE, rf.TimelineRow(
-                t=t, users=self.users_by_interval.get(t, 0), requests=requests, failures=failures))
+            rows.append(rf.TimelineRow(t=t, users=self.users_by_interval.get(t, 0), requests=requests,
+                                       failures=failures).model_dump_json() + "\n")
+        rf.write_atomic(self.writer.file(rf.TIMELINE), "".join(rows))
         self.writer.write_meta(meta)
         if self.opts.finalize is not None:
             self.opts.finalize(self.writer.path)

@@ -29,6 +29,7 @@ from pathlib import Path
 
 from loadgate.errors import InputError
 from loadgate.paths import free_port
+from loadgate.processes import die_with_parent
 from loadtests.scenario import Scenario
 
 START_TIMEOUT_S = 60.0
@@ -82,7 +83,8 @@ class LocalApi:
         args = [sys.executable, "-m", "loadgate.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
                 "--workers", str(scenario.api_workers)]
         log = open(workdir / "api.log", "wb")  # noqa: SIM115 - the child writes it for its lifetime
-        proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+        proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True,
+                                preexec_fn=die_with_parent)  # a killed run leaves no API behind
         url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + START_TIMEOUT_S
         while health(url, timeout=1.0) is None:

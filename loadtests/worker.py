@@ -11,6 +11,7 @@ import logging
 import signal
 
 import gevent
+import locust.runners
 from locust.env import Environment
 from locust.runners import WORKER_REPORT_INTERVAL, WorkerRunner
 
@@ -21,10 +22,15 @@ from loadtests.scenario import Scenario, validate_scenario
 
 logger = logging.getLogger("loadgate")
 
+MASTER_LOST_S = 5
+"""A worker quits this long after the master's last heartbeat (one a second), not Locust's 60 s:
+a master that died must not leave its workers loading the API unmeasured."""
+
 
 def run_worker(scenario: Scenario, master_host: str, master_port: int) -> int:
     """A worker: run the users the master assigns, record them, ship the recordings; until quit."""
     user_class = load_user_class(scenario.user_class)
+    locust.runners.MASTER_HEARTBEAT_TIMEOUT = MASTER_LOST_S  # read by the worker's timeout checker
     env = Environment(user_classes=[user_class])
     generator = Generator(env, scenario, user_class, "worker")
     generator.apply(scenario, ready=False)  # users wait for the master's accounts

@@ -152,6 +152,8 @@ def throughput_and_users(run: RunData) -> bytes:
     def users(ax, x, tl):
         ax.step(x, tl["users"], where="post", color="tab:orange", label="users")
         ax.set_ylabel("users", color="tab:orange")
+        for lost in [w.lost_at for w in run.meta.workers_seen if w.lost_at is not None]:
+            ax.axvline(_elapsed(run, np.array([lost]))[0][0], color="tab:red", ls="--", label="worker lost")
 
     return _timeline_chart(run, "Throughput and users", rps, users)
 

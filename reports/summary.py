@@ -80,6 +80,7 @@ def validity(run: RunDir, samples: list[GeneratorSample], total_count: int) -> V
         reasons.append(
             f"interrupted after {run.meta.duration_s:.0f}s of {run.meta.planned_duration_s:.0f}s{why}"
         )
+    reasons.extend(run.meta.invalid_reasons())  # lost workers, users short of the shape, a killed writer
     if total_count == 0:
         reasons.append("no requests were recorded")
     for process, seconds in sorted(saturated_seconds(samples).items()):
@@ -174,6 +175,7 @@ def build_summary(
         generator_cpu_max=max((s.cpu_percent for s in gen), default=None),
         generator_loop_lag_p99_ms=loop_lag_p99(gen),
         validity=validity(run, gen, total.count),
+        source_digest=run.source_digest(),
     )
 
 

@@ -83,7 +83,9 @@ def _logging() -> None:
 
 def run(scenario: ScenarioArg, target: Target = None,
         workers: Annotated[int, typer.Option(min=0, help="Worker processes (0: one local process).")] = 0,
-        out: Out = Path("runs"), duration: Duration = None, users: Users = None) -> None:
+        out: Out = Path("runs"), duration: Duration = None, users: Users = None,
+        keep_worker_logs: Annotated[bool, typer.Option(
+            help="Keep the worker processes' log folder (removed by default).")] = False) -> None:
     """Run SCENARIO and write its run directory (exit 0 when complete, 130 when interrupted)."""
     try:
         loaded, path = _load(scenario, target, duration, users)
@@ -94,7 +96,7 @@ def run(scenario: ScenarioArg, target: Target = None,
         result = run_scenario(RunOptions(
             loaded, path, out, spawn_workers=workers, expect_workers=workers, master_bind_host="127.0.0.1",
             master_bind_port=free_port() if workers else 5557, slo_file=loaded.slo_path(path),
-            finalize=_write_summary))
+            finalize=_write_summary, keep_worker_logs=keep_worker_logs))
         _print_summary(result.path)
     except InputError as exc:
         raise _fail("run", exc) from None

@@ -102,7 +102,9 @@ def _clear_metric_files(directory: Path) -> None:
 
 def _run_forwarding_signals(command: list[str], env: dict[str, str]) -> int:
     """Run the server, passing SIGTERM / SIGINT on so it shuts down gracefully; its exit code."""
-    proc = subprocess.Popen(command, env=env)
+    from loadgate.processes import die_with_parent
+
+    proc = subprocess.Popen(command, env=env, preexec_fn=die_with_parent)  # never outlives us
 
     def forward(signum: int, _frame: object) -> None:
         if proc.poll() is None:

@@ -15,6 +15,7 @@ from loadgate.runformat.hlog import (
     HDR_HIGHEST_US,
     HDR_LOWEST_US,
     HdrHistogram,
+    HlogAppender,
     IntervalHistogram,
     iter_hlog,
     merge,
@@ -44,14 +45,17 @@ from loadgate.runformat.schema import (
     SutSample,
     TimelineRow,
     Validity,
+    WorkerRecord,
     interval_start,
 )
 
 __all__ = [
     "CORRECTED_LOG", "FORMAT_VERSION", "GENERATOR", "HDR_DIGITS", "HDR_HIGHEST_US", "HDR_LOWEST_US",
     "INTERVAL_S", "LOCUST_DIR", "META", "RAW_LOG", "SUMMARY", "SUT", "TIMELINE", "TOTAL",
-    "EndpointSummary", "GeneratorSample", "HdrHistogram", "IntervalHistogram", "Meta", "Percentiles",
+    "EndpointSummary", "GeneratorSample", "HdrHistogram", "HlogAppender", "IntervalHistogram", "Meta",
+    "Percentiles",
     "RunDir", "RunFormatError", "RunWriter", "Summary", "SutSample", "TimelineRow", "Validity",
+    "WorkerRecord",
     "interval_start", "iter_hlog", "iter_runs", "merge", "new_histogram", "now", "read_hlog",
     "read_json_model",
     "read_jsonl", "write_atomic", "write_hlog", "write_json_atomic",

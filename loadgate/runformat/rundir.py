@@ -10,6 +10,7 @@ with the final name is always whole, and opened for reading with its format vers
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -95,17 +96,9 @@ class RunDir:
         path = Path(path)
         if not path.is_dir():
             raise RunFormatError(f"{path}: not a run directory (no such folder)")
-        try:
-            raw = json.loads((path / META).read_bytes())
-        except FileNotFoundError:
-            raise RunFormatError(f"{path / META}: missing: not a run directory") from None
-        except ValueError as exc:
-            raise RunFormatError(f"{path / META}: corrupt JSON ({exc})") from None
-        version = raw.get("format_version") if isinstance(raw, dict) else None
-        if version != FORMAT_VERSION:
-            raise RunFormatError(
-                f"{path / META}: format_version {version!r} is not one this loadgate reads ({FORMAT_VERSION})"
-            )
+        if not (path / META).exists():
+            raise RunFormatError(f"{path / META}: missing: not a run directory")
+        _check_version(path / META)
         return cls(path, read_json_model(path / META, Meta))
 
     def intervals(self, corrected: bool = False) -> list[IntervalHistogram]:
@@ -125,7 +118,54 @@ class RunDir:
         return read_jsonl(self.path / GENERATOR, GeneratorSample)
 
     def summary(self) -> Summary:
-        return read_json_model(self.path / SUMMARY, Summary)
+        """``summary.json``, checked: a version this loadgate reads, and built from the logs that are
+        here now (its ``source_digest``), so a verdict never rests on logs that changed or went."""
+        path = self.path / SUMMARY
+        _check_version(path)
+        summary = read_json_model(path, Summary)
+        if summary.source_digest is not None and summary.source_digest != self.source_digest():
+            missing = [name for name in DIGESTED if not (self.path / name).exists()]
+            why = f"{', '.join(missing)} missing" if missing else "the logs changed since it was built"
+            raise RunFormatError(f"{path}: source_digest: does not match this run directory ({why}); "
+                                 f"delete summary.json to rebuild it from the logs")
+        return summary
+
+    def source_digest(self) -> str:
+        """sha256 over the logs a summary is built from (absent files count as absent)."""
+        digest = hashlib.sha256()
+        for name in DIGESTED:
+            digest.update(f"{name}\0".encode())
+            try:
+                with open(self.path / name, "rb") as f:
+                    for chunk in iter(lambda: f.read(1 << 20), b""):
+                        digest.update(chunk)
+            except FileNotFoundError:
+                digest.update(b"\0absent\0")
+        return digest.hexdigest()
+
+    @property
+    def partial(self) -> bool:
+        """A run whose writer was killed before it finished (a ``.<id>.partial`` folder)."""
+        return not self.meta.complete
+
+
+DIGESTED = (RAW_LOG, CORRECTED_LOG, TIMELINE)
+"""The files ``summary.json`` is built from, and whose digest it carries."""
+
+
+def _check_version(path: Path) -> None:
+    """Refuse a JSON file of a format version this loadgate does not know (one line, exit 2)."""
+    try:
+        raw = json.loads(path.read_bytes())
+    except FileNotFoundError:
+        raise RunFormatError(f"{path}: missing") from None
+    except (ValueError, RecursionError) as exc:
+        raise RunFormatError(f"{path}: corrupt JSON ({str(exc)[:120]})") from None
+    version = raw.get("format_version") if isinstance(raw, dict) else None
+    if version != FORMAT_VERSION:
+        raise RunFormatError(
+            f"{path}: format_version {version!r} is not one this loadgate reads ({FORMAT_VERSION})"
+        )
 
 
 def iter_runs(root: Path) -> Iterator[Path]:

@@ -5,9 +5,9 @@ Readers ignore fields they do not know, so a newer writer's additions do not bre
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 FORMAT_VERSION = 1
 
@@ -37,8 +37,24 @@ def interval_start(t: float) -> float:
 
 
 class _Model(BaseModel):
-    # Readers ignore fields they do not know, so a newer writer's additions do not break them.
-    model_config = ConfigDict(extra="ignore")
+    # Readers ignore fields they do not know, so a newer writer's additions do not break them;
+    # NaN and infinities are refused (no figure of a run is either, and they poison comparisons).
+    model_config = ConfigDict(extra="ignore", allow_inf_nan=False)
+
+
+EPOCH_MAX = 253_402_300_799.0
+"""9999-12-31T23:59:59Z: the last instant a date can show; later epoch times are corrupt files."""
+Epoch = Annotated[float, Field(ge=0, le=EPOCH_MAX)]
+"""Epoch seconds, within what a date can show."""
+
+
+class WorkerRecord(_Model):
+    """One worker of a distributed run: when it joined and, if it left before the end, when."""
+
+    worker: str = Field(description="Locust's client id of the worker")
+    joined_at: Epoch
+    lost_at: Epoch | None = Field(None, description="When the master last heard of it, if it was lost")
+    reason: str | None = None
 
 
 class Meta(_Model):
@@ -59,25 +75,59 @@ class Meta(_Model):
     target_kind: str = Field("", description="e.g. 'local (sqlite + memory)', 'url'")
     model: Literal["closed", "open"] = "closed"
     workers: int = 0
-    created_at: float = Field(description="When the run began (epoch s), seeding included")
-    started_at: float = Field(description="When measurement began (epoch s), after seeding")
-    ended_at: float | None = None
-    planned_duration_s: float = 0.0
+    created_at: Epoch = Field(description="When the run began (epoch s), seeding included")
+    started_at: Epoch = Field(description="When measurement began (epoch s), after seeding")
+    ended_at: Epoch | None = None
+    planned_duration_s: float = Field(0.0, ge=0)
     interrupted: bool = False
     interrupt_reason: str | None = None
-    interval_s: float = INTERVAL_S
+    interval_s: float = Field(INTERVAL_S, gt=0)
+    workers_seen: list[WorkerRecord] = Field(
+        default_factory=list, description="Each worker's join and, if lost during the run, its loss"
+    )
+    problems: list[str] = Field(
+        default_factory=list,
+        description="What the run itself saw go wrong (a worker lost, users below the shape), with times",
+    )
+    persisted_until: Epoch | None = Field(
+        None, description="End of the last interval already in hdr/ (updated as the run goes)"
+    )
+
+    @model_validator(mode="after")
+    def _ends_after_it_starts(self) -> Meta:
+        if self.started_at < self.created_at:
+            raise ValueError(f"started_at {self.started_at} is before created_at {self.created_at}")
+        if self.ended_at is not None and self.ended_at < self.started_at:
+            raise ValueError(f"ended_at {self.ended_at} is before started_at {self.started_at}")
+        return self
+
+    @property
+    def complete(self) -> bool:
+        """False when the writer never finished the run (it was killed: no ``ended_at``)."""
+        return self.ended_at is not None
 
     @property
     def duration_s(self) -> float:
-        """Measured seconds (0 while the run is still going)."""
-        return max(0.0, (self.ended_at or self.started_at) - self.started_at)
+        """Measured seconds; for a run whose writer was killed, up to the last persisted interval."""
+        end = self.ended_at if self.ended_at is not None else self.persisted_until
+        return max(0.0, (end or self.started_at) - self.started_at)
+
+    def invalid_reasons(self) -> list[str]:
+        """Why the run, as recorded here, cannot be trusted (beyond what its logs show)."""
+        reasons = list(self.problems)
+        if not self.complete:
+            reasons.append(
+                f"incomplete: the run's writer stopped without finishing it; "
+                f"{self.duration_s:.0f}s of {self.planned_duration_s:.0f}s were persisted"
+            )
+        return reasons
 
 
 class TimelineRow(_Model):
     """One line of ``timeline.jsonl``: per interval, users and per-endpoint request counts."""
 
-    t: float = Field(description="Interval start, epoch seconds")
-    interval_s: float = INTERVAL_S
+    t: Epoch = Field(description="Interval start, epoch seconds")
+    interval_s: float = Field(INTERVAL_S, gt=0)
     users: int = 0
     requests: dict[str, int] = Field(default_factory=dict)
     failures: dict[str, int] = Field(default_factory=dict)
@@ -90,7 +140,7 @@ class SutSample(_Model):
     ``caches`` by cache name (task, task_list, user, analytics) then result.
     """
 
-    t: float
+    t: Epoch
     ok: bool = True
     error: str | None = None
     cache: dict[str, dict[str, float]] = Field(default_factory=dict)
@@ -105,7 +155,7 @@ class SutSample(_Model):
 class GeneratorSample(_Model):
     """One line of ``generator.jsonl``: health of one load-generator process."""
 
-    t: float
+    t: Epoch
     process: str = Field(description="'master', 'local' or 'worker-<id>'")
     cpu_percent: float
     loop_lag_ms: float
@@ -158,3 +208,6 @@ class Summary(_Model):
     generator_cpu_max: float | None = None
     generator_loop_lag_p99_ms: float | None = None
     validity: Validity
+    source_digest: str | None = Field(
+        None, description="sha256 of the logs it was built from (hdr/*.hlog, timeline.jsonl)"
+    )

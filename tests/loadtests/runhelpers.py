@@ -65,3 +65,49 @@ def the_run(out: Path) -> Path:
     assert len(runs) == 1, f"expected one run directory in {out}, found {[p.name for p in runs]}"
     assert not runs[0].name.startswith("."), f"run directory left partial: {runs[0]}"
     return runs[0]
+
+
+class Running:
+    """A ``loadgate`` command in the background whose merged output is collected as it comes."""
+
+    def __init__(self, *args: str, env: dict[str, str] | None = None):
+        import threading
+
+        self.proc = loadgate_bg(*args, env=env)
+        self.lines: list[str] = []
+        self._reader = threading.Thread(target=lambda: self.lines.extend(self.proc.stdout), daemon=True)
+        self._reader.start()
+
+    def output(self) -> str:
+        return "".join(self.lines)[-3000:]
+
+    def wait_measuring(self, timeout: float = 90) -> None:
+        """Until the live status line shows (measurement has begun)."""
+        import time
+
+        deadline = time.monotonic() + timeout
+        while not any("users" in line and "rps" in line for line in self.lines):
+            assert self.proc.poll() is None and time.monotonic() < deadline, self.output()
+            time.sleep(0.1)
+
+    def descendants(self, argument: str) -> list:
+        """Live descendant processes (psutil) with ``argument`` in their command line
+        (``worker``, ``serve``, ``target_app.server``)."""
+        import psutil
+
+        return [p for p in psutil.Process(self.proc.pid).children(recursive=True)
+                if argument in p.cmdline()]
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=30)
+        self._reader.join(timeout=5)
+
+
+def gone_within(processes: list, timeout: float) -> list:
+    """Those of ``processes`` (psutil) still alive after ``timeout`` seconds."""
+    import psutil
+
+    _, alive = psutil.wait_procs(processes, timeout=timeout)
+    return alive
