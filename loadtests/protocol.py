@@ -21,8 +21,9 @@ from typing import Any
 REPORT_KEY = "loadgate"
 SETUP_MESSAGE = "loadgate_setup"
 SETUP_REQUEST = "loadgate_setup_request"
-PROTOCOL_VERSION = 1
-"""Bumped when a field changes meaning; a master refuses reports of another version."""
+PROTOCOL_VERSION = 2
+"""Bumped when a field changes meaning; a master refuses reports of another version. 2: ``rec``
+holds the time on the wire in ``raw`` and the pool waits in ``pool``; ``calibration`` rows."""
 
 
 class ProtocolError(ValueError):

@@ -46,7 +46,7 @@ from loadtests import provenance
 from loadtests.generator import Generator, load_user_class
 from loadtests.health import HealthMonitor
 from loadtests.interrupts import Interrupts
-from loadtests.journeys import LoadgateUser
+from loadtests.journeys import LoadgateUser, pool_size
 from loadtests.locust_csv import LocustCsv
 from loadtests.locust_shape import ScenarioShape
 from loadtests.preparation import Target, prepare_target, seed
@@ -153,6 +153,7 @@ class Session:
         s, opts = self.scenario, self.opts
         self.target = prepare_target(s, self.console, self.interrupts)
         meta.target, meta.target_kind = self.target.url, self.target.kind
+        meta.connections = pool_size(s, max(1, opts.expect_workers))
         accounts = seed(s, self.target, self.console, self.interrupts)
         env = Environment(user_classes=[user_class], shape_class=ScenarioShape(s, stop_at_end=False),
                           host=self.target.url)
@@ -341,6 +342,7 @@ class Session:
         base = rf.interval_start(meta.started_at)
         self.collector.write_hlog(self.writer.file(rf.RAW_LOG), base)
         self.collector.write_hlog(self.writer.file(rf.CORRECTED_LOG), base, corrected=True)
+        self.collector.write_hlog(self.writer.file(rf.POOL_LOG), base, pool=True)
         counts = self.collector.per_interval()
         for t in sorted(set(counts) | set(self.users_by_interval)):
             requests, failures = counts.get(t, ({}, {}))

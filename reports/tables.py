@@ -25,6 +25,7 @@ ENDPOINT_COLUMNS = [
     "p99",
     "p99.9",
     "max",
+    "pool wait p99",
     "cache hit",
 ]
 
@@ -53,6 +54,22 @@ def _percentile(s: EndpointSummary, metric: str) -> str:
     return ms(getattr(s, metric))
 
 
+def _pool_wait(s: EndpointSummary) -> str:
+    """Pool wait p99 and its share of the latency (``–`` for a version 1 run, which has none)."""
+    if s.pool_wait is None or s.pool_wait_share is None:
+        return "–"
+    return f"{_percentile(s.pool_wait, 'p99')} ({pct(s.pool_wait_share)})"
+
+
+def resolution(summary: Summary) -> str | None:
+    """The run's own floor, in words, or None when it was not calibrated (a version 1 run)."""
+    if summary.floor_p50_ms is None:
+        return None
+    return (f"this run cannot resolve differences below {ms(summary.floor_p50_ms)} ms: the client stack "
+            f"adds p50 {ms(summary.floor_p50_ms)} ms, p99 {ms(summary.floor_p99_ms)} ms to every latency "
+            "(zero-latency calibration)")
+
+
 def _row(name: str, s: EndpointSummary) -> dict[str, str]:
     return {
         "endpoint": name,
@@ -65,6 +82,7 @@ def _row(name: str, s: EndpointSummary) -> dict[str, str]:
         "p99": _percentile(s, "p99"),
         "p99.9": _percentile(s, "p999"),
         "max": ms(s.max),
+        "pool wait p99": _pool_wait(s),
         "cache hit": pct(s.cache_hit_ratio) if s.cache_hit_ratio is not None else "–",
     }
 
@@ -108,6 +126,11 @@ def run_facts(run: RunData) -> list[tuple[str, str]]:
                 f"{s.generator_loop_lag_p99_ms or 0:.1f} ms",
             )
         )
+    floor = resolution(s)
+    if floor:
+        facts.append(("resolution", floor))
+    if m.connections:
+        facts.append(("connection pool", f"{m.connections:,} per generator process"))
     if m.interrupted:
         facts.append(("interrupted", m.interrupt_reason or "yes"))
     version = m.packages.get("loadgate")

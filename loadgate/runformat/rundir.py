@@ -25,11 +25,12 @@ from loadgate.runformat.hlog import IntervalHistogram, read_hlog
 from loadgate.runformat.io import RunFormatError, read_json_model, read_jsonl, write_json_atomic
 from loadgate.runformat.schema import (
     CORRECTED_LOG,
-    FORMAT_VERSION,
     GENERATOR,
     LOCUST_DIR,
     META,
+    POOL_LOG,
     RAW_LOG,
+    READABLE_VERSIONS,
     SUMMARY,
     SUT,
     TIMELINE,
@@ -102,9 +103,10 @@ class RunDir:
         except ValueError as exc:
             raise RunFormatError(f"{path / META}: corrupt JSON ({exc})") from None
         version = raw.get("format_version") if isinstance(raw, dict) else None
-        if version != FORMAT_VERSION:
+        if version not in READABLE_VERSIONS:
+            known = ", ".join(map(str, READABLE_VERSIONS))
             raise RunFormatError(
-                f"{path / META}: format_version {version!r} is not one this loadgate reads ({FORMAT_VERSION})"
+                f"{path / META}: format_version {version!r} is not one this loadgate reads ({known})"
             )
         return cls(path, read_json_model(path / META, Meta))
 
@@ -114,6 +116,14 @@ class RunDir:
         if corrected and not path.exists():
             return []
         return read_hlog(path)
+
+    def pool_waits(self) -> list[IntervalHistogram] | None:
+        """The waits for a pooled connection (requests that waited); None for a version 1 run,
+        whose raw latencies include any such wait."""
+        path = self.path / POOL_LOG
+        if self.meta.format_version < 2:
+            return None
+        return read_hlog(path) if path.exists() else []
 
     def timeline(self) -> list[TimelineRow]:
         return read_jsonl(self.path / TIMELINE, TimelineRow)

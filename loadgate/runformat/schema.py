@@ -9,12 +9,16 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+"""2: ``hdr/raw.hlog`` is the time on the wire (pool wait apart, in ``hdr/pool_wait.hlog``),
+``meta.json`` carries the client's calibration. Version 1 directories are still read."""
+READABLE_VERSIONS = (1, 2)
 
 META = "meta.json"
 SUMMARY = "summary.json"
 RAW_LOG = "hdr/raw.hlog"
 CORRECTED_LOG = "hdr/corrected.hlog"
+POOL_LOG = "hdr/pool_wait.hlog"
 LOCUST_DIR = "locust"
 SUT = "sut.jsonl"
 GENERATOR = "generator.jsonl"
@@ -39,6 +43,22 @@ def interval_start(t: float) -> float:
 class _Model(BaseModel):
     # Readers ignore fields they do not know, so a newer writer's additions do not break them.
     model_config = ConfigDict(extra="ignore")
+
+
+class Calibration(_Model):
+    """The client stack's own latency against a zero-latency server, in one process, at one moment.
+
+    What every measured latency contains beside the API's own time: no run can resolve
+    differences below it.
+    """
+
+    process: str = Field(description="'local' or 'worker-<n>'")
+    when: Literal["start", "end"]
+    t: float
+    count: int = 0
+    p50_ms: float
+    p99_ms: float
+    max_ms: float = 0.0
 
 
 class Meta(_Model):
@@ -66,6 +86,10 @@ class Meta(_Model):
     interrupted: bool = False
     interrupt_reason: str | None = None
     interval_s: float = INTERVAL_S
+    calibration: list[Calibration] = Field(
+        default_factory=list, description="the client's floor, per process, at start and end (v2)"
+    )
+    connections: int | None = Field(None, description="pooled connections per generator process (v2)")
 
     @property
     def duration_s(self) -> float:
@@ -135,6 +159,12 @@ class EndpointSummary(Percentiles):
     cache_hit_ratio: float | None = None
     cache_lookups: int = 0
     corrected: Percentiles | None = None
+    pool_wait: Percentiles | None = Field(
+        None, description="wait for a pooled connection, every request (0 for most); v2 runs only"
+    )
+    pool_wait_share: float | None = Field(
+        None, description="pool wait over pool wait plus time on the wire, summed over requests"
+    )
 
 
 class Validity(_Model):
@@ -157,4 +187,6 @@ class Summary(_Model):
     rate_limited: float = 0.0
     generator_cpu_max: float | None = None
     generator_loop_lag_p99_ms: float | None = None
+    floor_p50_ms: float | None = Field(None, description="client-added p50 at zero latency (worst process)")
+    floor_p99_ms: float | None = Field(None, description="client-added p99 at zero latency (worst process)")
     validity: Validity
