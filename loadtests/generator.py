@@ -19,7 +19,9 @@ import time
 from locust.env import Environment
 
 from loadgate.errors import InputError
+from loadgate.runformat import Calibration
 from loadtests.arrivals import Arrivals
+from loadtests.calibration import calibrate
 from loadtests.health import HealthMonitor
 from loadtests.journeys import LoadgateUser, Plan, PoolWaits, configure
 from loadtests.recorder import Recorder
@@ -50,6 +52,8 @@ class Generator:
         self.user_class = user_class
         self.recorder = Recorder()
         self.pool_waits = PoolWaits()
+        self.calibrations: list[Calibration] = []
+        """Not yet shipped (a worker's) or written (a local run's) calibrations of this process."""
         self._endpoints: dict[tuple[str, str], str] = {}
         self.monitor = HealthMonitor(process, users=self.users)
         self.arrivals: Arrivals | None = None
@@ -72,6 +76,12 @@ class Generator:
         self.arrivals = None if closed else Arrivals(self.rate)
         configure(self.user_class, Plan(scenario, accounts or [], password, worker_index, worker_count,
                                         self.arrivals, ready), self.pool_waits)
+
+    def calibrate(self, when: str) -> Calibration:
+        """Measure this process's client floor now (no user must be running) and keep it."""
+        result = calibrate(self.user_class, self.monitor.process, when, self.scenario)
+        self.calibrations.append(result)
+        return result
 
     def users(self) -> int:
         return self.env.runner.user_count if self.env.runner is not None else 0

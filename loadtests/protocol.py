@@ -42,10 +42,13 @@ class WorkerReport:
     rec: dict[str, Any]
     health: list[dict[str, Any]] = field(default_factory=list)
     state: str = ""
+    calibration: list[dict[str, Any]] = field(default_factory=list)
+    """``Calibration`` dicts measured since the last report (at set-up, after the users stop)."""
     version: int = PROTOCOL_VERSION
 
     def to_message(self) -> dict[str, Any]:
-        return {"v": self.version, "rec": self.rec, "health": self.health, "state": self.state}
+        return {"v": self.version, "rec": self.rec, "health": self.health, "state": self.state,
+                "calibration": self.calibration}
 
     @classmethod
     def from_message(cls, data: Any) -> WorkerReport:
@@ -56,7 +59,7 @@ class WorkerReport:
             raise ProtocolError(f"worker report version {version!r}; this master reads {PROTOCOL_VERSION}")
         try:
             return cls(rec=data["rec"], health=list(data.get("health", ())), state=str(data.get("state", "")),
-                       version=version)
+                       calibration=list(data.get("calibration", ())), version=version)
         except KeyError as exc:
             raise ProtocolError(f"worker report lacks {exc}") from None
 

@@ -104,6 +104,7 @@ class Session:
         self.collector = Collector()
         self.users_by_interval: dict[float, int] = {}
         self.final_reports: dict[str, tuple[float, str]] = {}
+        self.calibrations: list[rf.Calibration] = []
         self.set_up: set[str] = set()
         self.measuring_since: float | None = None
         self.stopped_at: float | None = None
@@ -236,6 +237,7 @@ class Session:
             self.interrupts.stop(f"worker {client_id}: {exc}")
             return
         self.collector.absorb(report.rec)
+        self.calibrations += [rf.Calibration.model_validate(c) for c in report.calibration]
         for row in report.health:
             self._health(rf.GeneratorSample.model_validate(row))
         self.final_reports[client_id] = (time.time(), report.state)
@@ -291,6 +293,8 @@ class Session:
         self.writer.append(rf.SUT, probe.sample())  # the baseline the run's counter deltas start from
         self.started_at = self.measuring_since = meta.started_at = time.time()
         meta.workers = getattr(runner, "worker_count", 0)
+        if self.generator is not None:
+            self.calibrations.append(self.generator.calibrate("start"))
         self.writer.write_meta(meta)
         runner.start_shape()
         with StatusLine(s.duration or 0, self.console) as status:
@@ -310,6 +314,7 @@ class Session:
             self.loops.kill(block=True)
         if self.generator is not None:
             self.collector.absorb(self.generator.recorder.drain())
+            self.calibrations.append(self.generator.calibrate("end"))
         self.writer.append(rf.SUT, probe.sample())
         csv_out.finish()
 
@@ -339,6 +344,7 @@ class Session:
             meta.ended_at = meta.started_at
         meta.interrupted = self.interrupts.reason is not None
         meta.interrupt_reason = self.interrupts.reason
+        meta.calibration = sorted(self.calibrations, key=lambda c: (c.t, c.process))
         base = rf.interval_start(meta.started_at)
         self.collector.write_hlog(self.writer.file(rf.RAW_LOG), base)
         self.collector.write_hlog(self.writer.file(rf.CORRECTED_LOG), base, corrected=True)
