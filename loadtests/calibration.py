@@ -32,7 +32,8 @@ from loadtests.scenario import Scenario
 CALIBRATION_REQUESTS = 300
 WARMUP_REQUESTS = 20
 BODY = b'{"items":[],"next_cursor":null}'
-ANSWER = (b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(BODY)) + BODY
+HEAD = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n"
+ANSWER = HEAD % len(BODY) + BODY
 TOKEN = "Bearer " + "x" * 160
 """As long as the API's signed tokens, so the request head weighs what a journey's does."""
 
