@@ -195,6 +195,96 @@ def fit_usl(n: Sequence[float], x: Sequence[float], confidence: float = 0.95, se
     )
 
 
+BACKTEST_TOLERANCE = 0.10
+"""A back-test whose held-out levels are all predicted within this relative error passes."""
+
+
+@dataclass
+class HeldOut:
+    """One level left out of the back-test's fit: what was measured, what the fit predicted."""
+
+    users: int
+    measured: float
+    predicted: float
+    band: tuple[float, float] | None
+
+    @property
+    def error(self) -> float:
+        """Relative out-of-sample error of the prediction: (predicted − measured) / measured."""
+        return self.predicted / self.measured - 1 if self.measured else math.inf
+
+
+@dataclass
+class Backtest:
+    """The USL fitted on the lower levels only, judged on the top levels it did not see."""
+
+    fit_levels: list[int]
+    held_out: list[HeldOut]
+    fit: UslFit
+
+    @property
+    def max_error(self) -> float:
+        return max(abs(h.error) for h in self.held_out)
+
+    @property
+    def mean_error(self) -> float:
+        return float(np.mean([abs(h.error) for h in self.held_out]))
+
+    def verdict(self) -> str:
+        """What the back-test says of the model's predictions, plainly."""
+        top = ", ".join(f"{h.users:,}" for h in self.held_out)
+        err = f"out-of-sample error {self.mean_error:.1%} mean, {self.max_error:.1%} max"
+        wide = [h for h in self.held_out
+                if h.band and (h.band[1] - h.band[0]) > 2 * BACKTEST_TOLERANCE * h.predicted]
+        if self.max_error <= BACKTEST_TOLERANCE and not wide:
+            return (f"back-test: fitted on {len(self.fit_levels)} lower levels, it predicts the held-out "
+                    f"top ({top} users) within {BACKTEST_TOLERANCE:.0%}: {err}")
+        why = []
+        if self.max_error > BACKTEST_TOLERANCE:
+            why.append(f"{err}, above {BACKTEST_TOLERANCE:.0%}")
+        if wide:
+            why.append(f"its interval at {wide[0].users:,} users is wider than ±{BACKTEST_TOLERANCE:.0%}")
+        if self.fit.n_star is None or self.fit.n_star > max(self.fit_levels):
+            why.append("the lower levels do not reach the peak")
+        return (f"back-test: the model cannot predict the top levels ({top} users) from the lower ones: "
+                + "; ".join(why) + ". Do not trust its extrapolation beyond the measured range")
+
+    def to_dict(self) -> dict:
+        return {
+            "fit_levels": self.fit_levels,
+            "held_out": [{"users": h.users, "measured": h.measured, "predicted": h.predicted,
+                          "band": list(h.band) if h.band else None, "error": h.error} for h in self.held_out],
+            "mean_abs_error": self.mean_error,
+            "max_abs_error": self.max_error,
+            "fit": {"lambda": self.fit.lam, "alpha": self.fit.alpha, "beta": self.fit.beta,
+                    "r2": self.fit.r2},
+            "verdict": self.verdict(),
+        }
+
+
+def holdout_levels(levels: int) -> int:
+    """Top levels to hold out: 2 from 5 levels on, 1 with 4; none below (the fit needs 3)."""
+    return 2 if levels >= 5 else 1 if levels == 4 else 0
+
+
+def backtest(steps: Sequence[Step], confidence: float = 0.95, hold: int | None = None) -> Backtest | None:
+    """Fit on all but the top ``hold`` concurrency levels and predict those; None if too few levels."""
+    levels = sorted({s.users for s in steps})
+    hold = holdout_levels(len(levels)) if hold is None else hold
+    if hold <= 0 or len(levels) - hold < 3:
+        return None
+    cut = levels[-hold]
+    low = [s for s in steps if s.users < cut]
+    fit = fit_usl([s.users for s in low], [s.throughput for s in low], confidence)
+    held = []
+    for users in levels[-hold:]:
+        measured = float(np.mean([s.throughput for s in steps if s.users == users]))
+        band = fit.band(np.array([float(users)]))
+        held.append(HeldOut(users, measured, float(fit.predict(users)),
+                            (float(band[0][0]), float(band[1][0])) if band else None))
+    return Backtest(levels[:-hold], held, fit)
+
+
 @dataclass
 class SloBreak:
     """Where the p95 crosses its SLO limit, interpolated between measured plateaus."""
@@ -265,6 +355,7 @@ class CapacityResult:
     fit: UslFit | None
     slo_break: SloBreak | None
     notes: list[str]
+    backtest: Backtest | None = None
 
     @property
     def measured_range(self) -> tuple[int, int]:
@@ -310,6 +401,10 @@ class CapacityResult:
                     f"β = 0: no retrograde region measured; throughput levels off towards λ/α = "
                     f"{limit:,.0f} rps, with no peak to predict"
                 )
+        if self.backtest:
+            out.append(self.backtest.verdict())
+        elif self.fit:
+            out.append("no back-test: it needs 4 or more concurrency levels (3 to fit, 1 to predict)")
         if self.slo_break:
             out.append(self.slo_break.text)
         out.extend(self.notes)
@@ -340,6 +435,7 @@ class CapacityResult:
                 "users": self.slo_break.users,
                 "text": self.slo_break.text,
             },
+            "backtest": self.backtest.to_dict() if self.backtest else None,
             "lines": self.lines(),
         }
 
@@ -367,4 +463,5 @@ def analyse(
     else:
         notes.append(f"no USL fit: {len({s.users for s in steps})} concurrency level(s); it needs 3 or more")
     brk = p95_break(steps, p95_limit_ms) if p95_limit_ms is not None else None
-    return CapacityResult(steps, fit, brk, notes)
+    test = backtest(steps, confidence) if fit is not None else None
+    return CapacityResult(steps, fit, brk, notes, test)
