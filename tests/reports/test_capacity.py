@@ -109,7 +109,7 @@ def test_the_backtest_predicts_held_out_levels_of_a_usl_run_within_its_noise(tmp
 def test_the_backtest_reports_the_known_error_when_the_top_levels_leave_the_curve(tmp_path):
     # the lower levels follow one curve; the top two a steeper collapse (β three times larger)
     low = write_steps_run(tmp_path, "low", LEVELS[:-2], lam=LAM, alpha=ALPHA, beta=BETA, step_s=60, seed=3)
-    top = write_steps_run(tmp_path, "top", LEVELS[-2:], lam=LAM, alpha=ALPHA, beta=3 * BETA, step_s=60, seed=4)
+    top = write_steps_run(tmp_path, "top", LEVELS[-2:], lam=LAM, alpha=ALPHA, beta=3 * BETA, seed=4)
     result = analyse([RunData.open(low), RunData.open(top)])
     for h in result.backtest.held_out:
         known = usl(h.users, LAM, ALPHA, BETA) / usl(h.users, LAM, ALPHA, 3 * BETA) - 1
