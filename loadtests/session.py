@@ -105,6 +105,8 @@ class Session:
         self.users_by_interval: dict[float, int] = {}
         self.final_reports: dict[str, tuple[float, str]] = {}
         self.calibrations: list[rf.Calibration] = []
+        self.report_stats: list[tuple[int, float]] = []
+        """Per worker report: histogram bytes, seconds to merge (printed at the end of a master run)."""
         self.set_up: set[str] = set()
         self.measuring_since: float | None = None
         self.stopped_at: float | None = None
@@ -236,7 +238,9 @@ class Session:
         except ProtocolError as exc:
             self.interrupts.stop(f"worker {client_id}: {exc}")
             return
+        began = time.perf_counter()
         self.collector.absorb(report.rec)
+        self.report_stats.append((_blob_bytes(report.rec), time.perf_counter() - began))
         self.calibrations += [rf.Calibration.model_validate(c) for c in report.calibration]
         for row in report.health:
             self._health(rf.GeneratorSample.model_validate(row))
@@ -355,9 +359,22 @@ class Session:
             self.writer.append(rf.TIMELINE, rf.TimelineRow(
                 t=t, users=self.users_by_interval.get(t, 0), requests=requests, failures=failures))
         self.writer.write_meta(meta)
+        if self.report_stats:
+            sizes = sorted(b for b, _ in self.report_stats)
+            merges = sorted(m for _, m in self.report_stats)
+            self.console.print(
+                f"worker reports: {len(sizes):,}, histogram bytes p50 {sizes[len(sizes) // 2]:,} max "
+                f"{sizes[-1]:,}; merge p50 {merges[len(merges) // 2] * 1000:.1f} ms "
+                f"max {merges[-1] * 1000:.1f} ms",
+                highlight=False)
         if self.opts.finalize is not None:
             self.opts.finalize(self.writer.path)
         return RunResult(self.writer.finish(), meta.interrupted, self.opts.slo_file)
+
+
+def _blob_bytes(rec: dict) -> int:
+    """The encoded histograms' size in a worker's report (the bulk of what it ships)."""
+    return sum(len(row[2]) for key in ("raw", "corrected", "pool") for row in rec.get(key, ()))
 
 
 def run_scenario(opts: RunOptions) -> RunResult:
