@@ -12,7 +12,7 @@ from testsupport.servers import start_task_api_nginx
 
 @pytest.fixture
 def stand_in():
-    server = start_task_api_nginx(accounts=50)
+    server = start_task_api_nginx()
     yield server
     server.stop()
 
