@@ -42,10 +42,10 @@ def child(variant: str, host: str, users: int, seconds: float) -> dict:
     from locust.env import Environment
 
     from loadgate.runformat import interval_start
+    from loadtests.generator import Generator
     from loadtests.journeys import LoadgateUser, TaskApiUser
     from loadtests.probe import Probe
     from loadtests.recorder import Collector
-    from loadtests.runner import Generator
     from loadtests.scenario import validate_scenario
 
     class BareUser(FastHttpUser):

@@ -41,9 +41,9 @@ def main() -> None:
     from locust.env import Environment
 
     from loadgate.runformat import merge
+    from loadtests.generator import Generator
     from loadtests.journeys import TaskApiUser
     from loadtests.recorder import Collector
-    from loadtests.runner import Generator
     from loadtests.scenario import validate_scenario
     from testsupport.servers import start_nginx
 

@@ -19,9 +19,11 @@ import time
 from locust.env import Environment
 
 from loadgate.errors import InputError
+from loadgate.runformat import Calibration
 from loadtests.arrivals import Arrivals
+from loadtests.calibration import calibrate
 from loadtests.health import HealthMonitor
-from loadtests.journeys import LoadgateUser, Plan, configure
+from loadtests.journeys import LoadgateUser, Plan, PoolWaits, configure
 from loadtests.recorder import Recorder
 from loadtests.scenario import Scenario
 from loadtests.shapes import rate_at
@@ -49,6 +51,9 @@ class Generator:
         self.env = env
         self.user_class = user_class
         self.recorder = Recorder()
+        self.pool_waits = PoolWaits()
+        self.calibrations: list[Calibration] = []
+        """Not yet shipped (a worker's) or written (a local run's) calibrations of this process."""
         self._endpoints: dict[tuple[str, str], str] = {}
         self.monitor = HealthMonitor(process, users=self.users)
         self.arrivals: Arrivals | None = None
@@ -70,7 +75,13 @@ class Generator:
         self.recorder.open_model = not closed
         self.arrivals = None if closed else Arrivals(self.rate)
         configure(self.user_class, Plan(scenario, accounts or [], password, worker_index, worker_count,
-                                        self.arrivals, ready))
+                                        self.arrivals, ready), self.pool_waits)
+
+    def calibrate(self, when: str) -> Calibration:
+        """Measure this process's client floor now (no user must be running) and keep it."""
+        result = calibrate(self.user_class, self.monitor.process, when, self.scenario)
+        self.calibrations.append(result)
+        return result
 
     def users(self) -> int:
         return self.env.runner.user_count if self.env.runner is not None else 0
@@ -94,7 +105,9 @@ class Generator:
         endpoint = self._endpoints.get((request_type, name))
         if endpoint is None:
             endpoint = self._endpoints[(request_type, name)] = f"{request_type} {name}"
-        self.recorder.record(endpoint, start, response_time * 1000.0, exception is not None, intended)
+        wait_s = self.pool_waits.take()
+        self.recorder.record(endpoint, start, response_time * 1000.0, exception is not None, intended,
+                             wait_s * 1e6)
 
     def _on_test_start(self, **_kwargs) -> None:
         if self.arrivals is not None:

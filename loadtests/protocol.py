@@ -21,8 +21,9 @@ from typing import Any
 REPORT_KEY = "loadgate"
 SETUP_MESSAGE = "loadgate_setup"
 SETUP_REQUEST = "loadgate_setup_request"
-PROTOCOL_VERSION = 1
-"""Bumped when a field changes meaning; a master refuses reports of another version."""
+PROTOCOL_VERSION = 2
+"""Bumped when a field changes meaning; a master refuses reports of another version. 2: ``rec``
+holds the time on the wire in ``raw`` and the pool waits in ``pool``; ``calibration`` rows."""
 
 
 class ProtocolError(ValueError):
@@ -41,10 +42,13 @@ class WorkerReport:
     rec: dict[str, Any]
     health: list[dict[str, Any]] = field(default_factory=list)
     state: str = ""
+    calibration: list[dict[str, Any]] = field(default_factory=list)
+    """``Calibration`` dicts measured since the last report (at set-up, after the users stop)."""
     version: int = PROTOCOL_VERSION
 
     def to_message(self) -> dict[str, Any]:
-        return {"v": self.version, "rec": self.rec, "health": self.health, "state": self.state}
+        return {"v": self.version, "rec": self.rec, "health": self.health, "state": self.state,
+                "calibration": self.calibration}
 
     @classmethod
     def from_message(cls, data: Any) -> WorkerReport:
@@ -55,7 +59,7 @@ class WorkerReport:
             raise ProtocolError(f"worker report version {version!r}; this master reads {PROTOCOL_VERSION}")
         try:
             return cls(rec=data["rec"], health=list(data.get("health", ())), state=str(data.get("state", "")),
-                       version=version)
+                       calibration=list(data.get("calibration", ())), version=version)
         except KeyError as exc:
             raise ProtocolError(f"worker report lacks {exc}") from None
 

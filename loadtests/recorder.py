@@ -12,9 +12,11 @@ percentiles equal those of one histogram of all the samples, however the users w
     >>> [iv.histogram.get_total_count() for iv in collector.intervals()]
     [1]
 
-Two histograms per endpoint and interval: ``raw`` (what the client measured from sending) and
-``corrected`` for coordinated omission: from the intended start (open model), else HdrHistogram's
-expected-interval back-filling (closed model, the interval being the mean think time).
+Two histograms per endpoint and interval: ``raw`` (the time on the wire: what the client measured
+from sending, less any wait for a pooled connection) and ``corrected`` for coordinated omission:
+from the intended start (open model, pool wait included), else HdrHistogram's expected-interval
+back-filling (closed model, the interval being the mean think time). A third, ``pool``, holds the
+waits of the requests that had to wait for a connection (only those: the others waited 0).
 Pure logic (hdrh only), no Locust.
 """
 
@@ -58,19 +60,26 @@ class Recorder:
         self._raw: dict[Key, HdrHistogram] = {}
         self._corrected: dict[Key, HdrHistogram] = {}
         self._failures: dict[Key, int] = defaultdict(int)
+        self._pool: dict[Key, HdrHistogram] = {}
 
     def record(self, endpoint: str, start: float, latency_us: float, failed: bool,
-               intended: float | None = None) -> None:
+               intended: float | None = None, wait_us: float = 0.0) -> None:
         """One request: ``start`` epoch seconds when sent, ``latency_us`` as measured.
 
         ``intended`` (epoch seconds) is when the request should have been sent (open model);
-        the corrected latency then runs from there to the response.
+        the corrected latency then runs from there to the response. ``wait_us`` is the part of
+        ``latency_us`` spent waiting for a pooled connection, inside the generator.
         """
         key = (start // INTERVAL_S * INTERVAL_S, endpoint)  # runformat.interval_start, inlined
         raw = self._raw.get(key)
         if raw is None:
             raw = self._raw[key] = new_histogram()
-        value = _clamp(latency_us)
+        if wait_us > 0:
+            pool = self._pool.get(key) or self._pool.setdefault(key, new_histogram())
+            pool.record_value(_clamp(wait_us))
+            value = _clamp(latency_us - wait_us)
+        else:
+            value = _clamp(latency_us)
         raw.record_value(value)
         if self.open_model:
             corrected = self._corrected.get(key) or self._corrected.setdefault(key, new_histogram())
@@ -103,8 +112,9 @@ class Recorder:
             "raw": raw,
             "corrected": corrected,
             "failures": [[t, ep, n] for (t, ep), n in self._failures.items()],
+            "pool": [[t, ep, h.encode()] for (t, ep), h in self._pool.items()],
         }
-        self._raw, self._corrected, self._failures = {}, {}, defaultdict(int)
+        self._raw, self._corrected, self._failures, self._pool = {}, {}, defaultdict(int), {}
         return payload
 
 
@@ -159,6 +169,9 @@ class Collector:
     corrected: dict[Key, _Cell] = field(default_factory=dict)
     failures: dict[Key, int] = field(default_factory=lambda: defaultdict(int))
     counts: dict[Key, int] = field(default_factory=lambda: defaultdict(int))
+    pool: dict[Key, _Cell] = field(default_factory=dict)
+    """Waits for a pooled connection, of the requests that waited."""
+
     persisted: set[Key] = field(default_factory=set)
     """Cells already appended to the run's logs as the run went (see ``take_closed``)."""
 
@@ -191,10 +204,12 @@ class Collector:
             self.corrected.setdefault((t, ep), _Cell()).get().add(other)
         for t, ep, n in payload.get("failures", ()):
             self.failures[(t, ep)] += n
+        for t, ep, blob in payload.get("pool", ()):
+            self.pool.setdefault((t, ep), _Cell()).get().add(HdrHistogram.decode(blob))
 
     def compact(self, now: float) -> None:
         """Encode the histograms of intervals that ended more than ``keep_live_s`` ago."""
-        for cells in (self.raw, self.corrected):
+        for cells in (self.raw, self.corrected, self.pool):
             for (t, _), cell in cells.items():
                 if t + INTERVAL_S < now - self.keep_live_s:
                     cell.compact()
@@ -204,11 +219,11 @@ class Collector:
         cells = self.corrected if corrected else self.raw
         return [IntervalHistogram(ep, t, INTERVAL_S, cell.get()) for (t, ep), cell in sorted(cells.items())]
 
-    def write_hlog(self, path: Path, base_time: float, corrected: bool = False) -> None:
+    def write_hlog(self, path: Path, base_time: float, corrected: bool = False, pool: bool = False) -> None:
         """The interval log, from the encoded histograms: hours of intervals are never all
-        decoded at once (each would be ~190 KB of counts)."""
-        cells = self.corrected if corrected else self.raw
-        write_hlog(path, (IntervalHistogram(ep, t, INTERVAL_S, cell.for_log())
+        decoded at once (each would be ~190 KB of counts). ``pool``: the pool-wait log."""
+        cells = self.pool if pool else self.corrected if corrected else self.raw
+        write_hlog(path, (IntervalHistogram(ep, t, INTERVAL_S, cell.for_log())  # type: ignore[arg-type]
                           for (t, ep), cell in cells.items()), base_time)
 
     def per_interval(self) -> dict[float, tuple[dict[str, int], dict[str, int]]]:

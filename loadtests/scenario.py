@@ -168,7 +168,9 @@ class Scenario(_Strict):
     shape: Shape = Constant()
     mix: dict[str, float] = Field(default_factory=lambda: dict(DEFAULT_MIX))
     seed: Seed = Seed()
-    connections: int = Field(200, ge=1, description="shared HTTP connections per generator process")
+    connections: int | None = Field(
+        None, ge=1, description="shared HTTP connections per generator process (default: one per user)"
+    )
     timeout: Seconds = Field(30.0, gt=0, description="per-request network timeout")
     user_class: str = Field(DEFAULT_USER_CLASS, pattern=r"^[\w.]+:\w+$")
 

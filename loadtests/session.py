@@ -55,7 +55,7 @@ from loadtests import provenance
 from loadtests.generator import Generator, load_user_class
 from loadtests.health import HealthMonitor
 from loadtests.interrupts import Interrupts
-from loadtests.journeys import LoadgateUser
+from loadtests.journeys import LoadgateUser, pool_size
 from loadtests.locust_csv import LocustCsv
 from loadtests.locust_shape import ScenarioShape
 from loadtests.preparation import Target, prepare_target, seed
@@ -122,6 +122,9 @@ class Session:
         self.collector = Collector()
         self.users_by_interval: dict[float, int] = {}
         self.final_reports: dict[str, tuple[float, str]] = {}
+        self.calibrations: list[rf.Calibration] = []
+        self.report_stats: list[tuple[int, float]] = []
+        """Per worker report: histogram bytes, seconds to merge (printed at the end of a master run)."""
         self.set_up: set[str] = set()
         self.measuring_since: float | None = None
         self.stopped_at: float | None = None
@@ -177,6 +180,7 @@ class Session:
         s, opts = self.scenario, self.opts
         self.target = prepare_target(s, self.console, self.interrupts)
         meta.target, meta.target_kind = self.target.url, self.target.kind
+        meta.connections = pool_size(s, max(1, opts.expect_workers))
         accounts = seed(s, self.target, self.console, self.interrupts)
         env = Environment(user_classes=[user_class], shape_class=ScenarioShape(s, stop_at_end=False),
                           host=self.target.url)
@@ -258,7 +262,10 @@ class Session:
         except ProtocolError as exc:
             self.interrupts.stop(f"worker {client_id}: {exc}")
             return
+        began = time.perf_counter()
         self.collector.absorb(report.rec)
+        self.report_stats.append((_blob_bytes(report.rec), time.perf_counter() - began))
+        self.calibrations += [rf.Calibration.model_validate(c) for c in report.calibration]
         for row in report.health:
             self._health(rf.GeneratorSample.model_validate(row))
         self.final_reports[client_id] = (time.time(), report.state)
@@ -388,6 +395,8 @@ class Session:
                      rf.HlogAppender(self.writer.file(rf.CORRECTED_LOG), base, ))
         self._watch_workers(runner, self.started_at)
         meta.workers_seen = list(self.workers_seen.values())
+        if self.generator is not None:
+            self.calibrations.append(self.generator.calibrate("start"))
         self.writer.write_meta(meta)
         runner.start_shape()
         with StatusLine(s.duration or 0, self.console) as status:
@@ -410,6 +419,7 @@ class Session:
             self.loops.kill(block=True)
         if self.generator is not None:
             self.collector.absorb(self.generator.recorder.drain())
+            self.calibrations.append(self.generator.calibrate("end"))
         self.writer.append(rf.SUT, probe.sample())
         csv_out.finish()
 
@@ -448,9 +458,11 @@ class Session:
         meta.workers_seen, meta.problems = list(self.workers_seen.values()), list(self.problems)
         meta.persisted_until = meta.ended_at
         # The logs appended as the run went are rewritten whole: late payloads are in these.
+        meta.calibration = sorted(self.calibrations, key=lambda c: (c.t, c.process))
         base = rf.interval_start(meta.started_at)
         self.collector.write_hlog(self.writer.file(rf.RAW_LOG), base)
         self.collector.write_hlog(self.writer.file(rf.CORRECTED_LOG), base, corrected=True)
+        self.collector.write_hlog(self.writer.file(rf.POOL_LOG), base, pool=True)
         counts = self.collector.per_interval()
         rows = []
         for t in sorted(set(counts) | set(self.users_by_interval)):
@@ -459,9 +471,22 @@ class Session:
                                        failures=failures).model_dump_json() + "\n")
         rf.write_atomic(self.writer.file(rf.TIMELINE), "".join(rows))
         self.writer.write_meta(meta)
+        if self.report_stats:
+            sizes = sorted(b for b, _ in self.report_stats)
+            merges = sorted(m for _, m in self.report_stats)
+            self.console.print(
+                f"worker reports: {len(sizes):,}, histogram bytes p50 {sizes[len(sizes) // 2]:,} max "
+                f"{sizes[-1]:,}; merge p50 {merges[len(merges) // 2] * 1000:.1f} ms "
+                f"max {merges[-1] * 1000:.1f} ms",
+                highlight=False)
         if self.opts.finalize is not None:
             self.opts.finalize(self.writer.path)
         return RunResult(self.writer.finish(), meta.interrupted, self.opts.slo_file)
+
+
+def _blob_bytes(rec: dict) -> int:
+    """The encoded histograms' size in a worker's report (the bulk of what it ships)."""
+    return sum(len(row[2]) for key in ("raw", "corrected", "pool") for row in rec.get(key, ()))
 
 
 def run_scenario(opts: RunOptions) -> RunResult:

@@ -48,11 +48,17 @@ def run_worker(scenario: Scenario, master_host: str, master_port: int) -> int:
         generator.monitor.process = f"worker-{index}"
         generator.apply(validate_scenario(setup.scenario, "(scenario from the master)"), setup.accounts,
                         setup.password, index, setup.worker_count)
+        generator.calibrate("start")  # before the master starts the users: it waits for every set-up
+
+    def on_stop(**_kwargs) -> None:
+        generator.calibrate("end")  # the users are stopped; the next report ships it
 
     def on_report(client_id, data, **_kwargs) -> None:
         rows, health_rows[:] = list(health_rows), []
+        floors, generator.calibrations = generator.calibrations, []
         data[REPORT_KEY] = WorkerReport(rec=generator.recorder.drain(), health=[r.model_dump() for r in rows],
-                                        state=runner.state).to_message()
+                                        state=runner.state,
+                                        calibration=[c.model_dump() for c in floors]).to_message()
 
     def shutdown() -> None:
         # SIGTERM (Kubernetes) / Ctrl-C: stop the users, let one more report ship what they
@@ -65,6 +71,7 @@ def run_worker(scenario: Scenario, master_host: str, master_port: int) -> int:
     runner.register_message(SETUP_MESSAGE, on_setup)
     runner.send_message(SETUP_REQUEST)
     env.events.report_to_master.add_listener(on_report)
+    env.events.test_stop.add_listener(on_stop)
     for sig in (signal.SIGINT, signal.SIGTERM):
         gevent.signal_handler(sig, lambda: gevent.spawn(shutdown))
     monitor = gevent.spawn(generator.monitor.run, health_rows.append)

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from loadgate.errors import InputError
+from reports.backtest import Backtest, backtest
 from reports.plateaus import MIN_STEADY_INTERVALS, SETTLE_INTERVALS, Step, steps_of
 from reports.rundata import RunData
 from reports.slo_break import SloBreak, p95_break
@@ -51,6 +52,7 @@ class CapacityResult:
     fit: UslFit | None
     slo_break: SloBreak | None
     notes: list[str]
+    backtest: Backtest | None = None
 
     @property
     def measured_range(self) -> tuple[int, int]:
@@ -96,6 +98,10 @@ class CapacityResult:
                     f"β = 0: no retrograde region measured; throughput levels off towards λ/α = "
                     f"{limit:,.0f} rps, with no peak to predict"
                 )
+        if self.backtest:
+            out.append(self.backtest.verdict())
+        elif self.fit:
+            out.append("no back-test: it needs 4 or more concurrency levels (3 to fit, 1 to predict)")
         if self.slo_break:
             out.append(self.slo_break.text)
         out.extend(self.notes)
@@ -126,6 +132,7 @@ class CapacityResult:
                 "users": self.slo_break.users,
                 "text": self.slo_break.text,
             },
+            "backtest": self.backtest.to_dict() if self.backtest else None,
             "lines": self.lines(),
         }
 
@@ -153,4 +160,5 @@ def analyse(
     else:
         notes.append(f"no USL fit: {len({s.users for s in steps})} concurrency level(s); it needs 3 or more")
     brk = p95_break(steps, p95_limit_ms) if p95_limit_ms is not None else None
-    return CapacityResult(steps, fit, brk, notes)
+    test = backtest(steps, confidence) if fit is not None else None
+    return CapacityResult(steps, fit, brk, notes, test)

@@ -66,6 +66,15 @@ def _breached(level: Limit | None, measured: float, base: float | None) -> bool 
     return not level.holds(measured, base)
 
 
+def _floor(run: Summary, percentile: float | None, metric: str) -> float | None:
+    """What the client stack adds at a latency criterion's percentile (its calibration's p50 up
+    to p95, its p99 from p99 and for max), or None for other metrics and uncalibrated runs."""
+    if percentile is None and metric != "max":
+        return None
+    high = metric == "max" or (percentile or 0) >= 99
+    return run.floor_p99_ms if high else run.floor_p50_ms
+
+
 def judge_criterion(c: Criterion, run: Summary, baseline: Summary | None, shift: Shift | None = None) -> Row:
     """One criterion's row. ``shift`` is the per-window comparison for the same endpoint and
     metric: a relative level crossed while the shift is not significant is noise, and is only
@@ -80,6 +89,13 @@ def judge_criterion(c: Criterion, run: Summary, baseline: Summary | None, shift:
     if samples < metric.min_samples:
         row.result = "invalid"
         row.note = f"{c.metric} needs >= {metric.min_samples:,} samples, the run has {samples:,}"
+        return row
+    floor = _floor(run, metric.percentile, c.metric)
+    tight = [lv for lv in (c.fail, c.warn) if lv is not None and not lv.relative and lv.op in ("<=", "<")]
+    if floor is not None and any(lv.value <= floor for lv in tight):
+        row.result = "invalid"
+        row.note = (f"limit tighter than the run's floor: the client stack alone adds {floor:.3g} ms "
+                    f"at this percentile (zero-latency calibration)")
         return row
     base = None
     if baseline is not None:

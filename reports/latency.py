@@ -42,6 +42,7 @@ from hdrh.histogram import HdrHistogram
 
 from loadgate.runformat import (
     CORRECTED_LOG,
+    POOL_LOG,
     RAW_LOG,
     TOTAL,
     RunDir,
@@ -177,6 +178,12 @@ class LatencyLog:
         if corrected and not path.exists():
             return None
         return cls.read(path)
+
+    @classmethod
+    def pool_waits(cls, run: RunDir) -> LatencyLog | None:
+        """The waits for a pooled connection, of the requests that waited (None: none did)."""
+        path = run.path / POOL_LOG
+        return cls.read(path) if path.exists() else None
 
     @classmethod
     def read(cls, path: Path) -> LatencyLog:

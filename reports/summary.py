@@ -23,6 +23,7 @@ from loadgate.runformat import (
     Summary,
     SutSample,
     Validity,
+    new_histogram,
     write_json_atomic,
 )
 from loadgate.runformat.counters import combined, hit_ratio, increase, increases
@@ -34,6 +35,11 @@ CPU_SATURATED_SECONDS = 15.0
 """... for this long without a break makes the run invalid: its latencies measure the generator."""
 LOOP_LAG_P99_BOUND_MS = 50.0
 """Event-loop lag p99 above this, in any generator process, makes the run invalid."""
+POOL_WAIT_SHARE_BOUND = 0.05
+"""An endpoint whose requests spent this share of their time waiting for a pooled connection (in
+the generator) makes the run invalid: its latencies measure the generator's pool, not the API."""
+POOL_WAIT_MIN_MS = 1.0
+"""... unless that wait is under this, on average per request: below the client's own floor."""
 
 
 def percentiles(hist: HdrHistogram) -> Percentiles:
@@ -72,7 +78,40 @@ def cache_hit_ratios(samples: list[SutSample]) -> dict[str, tuple[float | None, 
     return out
 
 
-def validity(run: RunDir, samples: list[GeneratorSample], total_count: int) -> Validity:
+def pool_wait_figures(wire: HdrHistogram, waits: HdrHistogram | None) -> tuple[Percentiles, float]:
+    """Pool-wait percentiles over every request (those that found a connection at once waited 0)
+    and the share of the requests' time spent waiting, from the wire and wait histograms."""
+    full = new_histogram()
+    waited = 0
+    if waits is not None and waits.get_total_count():
+        full.add(waits)
+        waited = waits.get_total_count()
+    if wire.get_total_count() > waited:
+        full.record_value(0, wire.get_total_count() - waited)
+    wait_sum = full.get_mean_value() * full.get_total_count()
+    wire_sum = wire.get_mean_value() * wire.get_total_count()
+    share = wait_sum / (wait_sum + wire_sum) if wait_sum + wire_sum > 0 else 0.0
+    return percentiles(full), share
+
+
+def starved_endpoints(endpoints: dict[str, EndpointSummary]) -> list[str]:
+    """Reasons, one per endpoint whose pool wait is a material share of its latency."""
+    reasons = []
+    for name, s in sorted(endpoints.items()):
+        wait = s.pool_wait
+        if s.pool_wait_share is None or wait is None or wait.mean is None:
+            continue
+        if s.pool_wait_share >= POOL_WAIT_SHARE_BOUND and wait.mean >= POOL_WAIT_MIN_MS:
+            reasons.append(
+                f"{name}: {s.pool_wait_share:.0%} of its latency was waiting for a pooled connection in "
+                f"the generator (pool wait p99 {wait.p99:,.1f} ms, bound {POOL_WAIT_SHARE_BOUND:.0%}): "
+                "raise the scenario's connections"
+            )
+    return reasons
+
+
+def validity(run: RunDir, samples: list[GeneratorSample], total_count: int,
+             endpoints: dict[str, EndpointSummary] | None = None) -> Validity:
     """Why this run's latencies cannot be trusted, if they cannot."""
     reasons = []
     if run.meta.interrupted:
@@ -94,6 +133,7 @@ def validity(run: RunDir, samples: list[GeneratorSample], total_count: int) -> V
         reasons.append(
             f"generator event-loop lag p99 {lag:.1f} ms above the {LOOP_LAG_P99_BOUND_MS:.0f} ms bound"
         )
+    reasons += starved_endpoints(endpoints or {})
     return Validity(valid=not reasons, reasons=reasons)
 
 
@@ -146,9 +186,14 @@ def build_summary(
     sut = run.sut()
     ratios = cache_hit_ratios(sut)
     duration = meta.duration_s or 1e-9
+    pool = None  # a version 1 run's raw latencies include any pool wait: no figure for it
+    if meta.format_version >= 2:
+        waits = LatencyLog.pool_waits(run)
+        pool = waits.histograms() if waits is not None else {}
     endpoints = {}
     for name, hist in merged.items():
         stats = percentiles(hist)
+        wait, share = pool_wait_figures(hist, pool.get(name)) if pool is not None else (None, None)
         co = corrected.get(name)
         ratio, lookups = ratios.get(name, (None, 0))
         fails = failures.get(name, 0)
@@ -160,6 +205,8 @@ def build_summary(
             cache_hit_ratio=ratio,
             cache_lookups=lookups,
             corrected=percentiles(co) if co is not None and co.get_total_count() else None,
+            pool_wait=wait,
+            pool_wait_share=share,
         )
     total = endpoints.pop(TOTAL)
     gen = run.generator()
@@ -174,7 +221,9 @@ def build_summary(
         rate_limited=increase([s.rate_limited for s in ok_sut]),
         generator_cpu_max=max((s.cpu_percent for s in gen), default=None),
         generator_loop_lag_p99_ms=loop_lag_p99(gen),
-        validity=validity(run, gen, total.count),
+        floor_p50_ms=max((c.p50_ms for c in meta.calibration), default=None),
+        floor_p99_ms=max((c.p99_ms for c in meta.calibration), default=None),
+        validity=validity(run, gen, total.count, endpoints),
         source_digest=run.source_digest(),
     )
 

@@ -25,6 +25,7 @@ ENDPOINT_COLUMNS = [
     "p99",
     "p99.9",
     "max",
+    "pool wait p99",
     "cache hit",
 ]
 
@@ -36,6 +37,22 @@ def pct(value: float | None, digits: int = 1) -> str:
 def _percentile(s: EndpointSummary, metric: str) -> str:
     """A percentile, or ``–`` when too few samples back it (``figures.shown``: p99 needs 100)."""
     return format_ms(shown(s, metric))
+
+
+def _pool_wait(s: EndpointSummary) -> str:
+    """Pool wait p99 and its share of the latency (``–`` for a version 1 run, which has none)."""
+    if s.pool_wait is None or s.pool_wait_share is None:
+        return "–"
+    return f"{_percentile(s.pool_wait, 'p99')} ({pct(s.pool_wait_share)})"
+
+
+def resolution(summary: Summary) -> str | None:
+    """The run's own floor, in words, or None when it was not calibrated (a version 1 run)."""
+    if summary.floor_p50_ms is None:
+        return None
+    p50, p99 = format_ms(summary.floor_p50_ms), format_ms(summary.floor_p99_ms)
+    return (f"this run cannot resolve differences below {p50} ms: the client stack adds p50 {p50} ms, "
+            f"p99 {p99} ms to every latency (zero-latency calibration)")
 
 
 def _row(name: str, s: EndpointSummary) -> dict[str, str]:
@@ -50,6 +67,7 @@ def _row(name: str, s: EndpointSummary) -> dict[str, str]:
         "p99": _percentile(s, "p99"),
         "p99.9": _percentile(s, "p999"),
         "max": format_ms(s.max),
+        "pool wait p99": _pool_wait(s),
         "cache hit": pct(s.cache_hit_ratio),
     }
 
@@ -93,6 +111,11 @@ def run_facts(run: RunData) -> list[tuple[str, str]]:
                 f"{s.generator_loop_lag_p99_ms or 0:.1f} ms",
             )
         )
+    floor = resolution(s)
+    if floor:
+        facts.append(("resolution", floor))
+    if m.connections:
+        facts.append(("connection pool", f"{m.connections:,} per generator process"))
     if m.interrupted:
         facts.append(("interrupted", m.interrupt_reason or "yes"))
     version = m.packages.get("loadgate")

@@ -64,7 +64,7 @@ def _split(text: str) -> list[str]:
 CGROUP_CPU_MAX = Path("/sys/fs/cgroup/cpu.max")
 """cgroup v2: ``<quota> <period>`` or ``max <period>``."""
 CGROUP_V1_CPU = Path("/sys/fs/cgroup/cpu")
-"""cgroup v1 (these machines, and kubelets on v1): ``cpu.cfs_quota_us`` (-1: none) and ``cpu.cfs_period_us``."""
+"""cgroup v1 (these machines, kubelets on v1): ``cpu.cfs_quota_us`` (-1: none), ``cpu.cfs_period_us``."""
 
 
 def _cpu_quota(cpu_max: Path, v1: Path) -> float | None:

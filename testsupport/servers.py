@@ -13,6 +13,7 @@ Each server runs as a child process on a free port in a temporary directory and 
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -246,3 +247,66 @@ def start_smtp_sink() -> SmtpSink:
     controller.start()
     sink.url, sink.port, sink._controller = f"smtp://127.0.0.1:{port}", port, controller
     return sink
+
+
+TOKEN = "stand-in." + "x" * 150
+"""As long as the API's signed tokens, so requests weigh what they do against the API."""
+
+
+def _task(i: int) -> dict:
+    return {"id": f"t{i}", "title": f"Task {i}", "description": "A stand-in task.", "status": "todo",
+            "priority": "medium", "dueDate": "2026-12-01T00:00:00Z", "createdAt": "2026-11-01T00:00:00Z"}
+
+
+def _quoted(body: dict) -> str:
+    """A JSON body as an nginx ``return`` string (single-quoted)."""
+    return "'" + json.dumps(body, separators=(",", ":")).replace("'", "\\'") + "'"
+
+
+def task_api_conf(wd: Path, port: int, accounts: int = 50) -> str:
+    """nginx as a zero-latency stand-in of the task API: a fixed answer per route, enough for the
+    journeys to seed (``accounts`` emails), sign in, list, open, create, update and delete tasks.
+
+    nginx takes a ``return`` body of at most 4 KB from its configuration, so ``accounts`` stays
+    small (50 fit): users share them, and the stand-in checks no token anyway."""
+    seed = {"users": [{"email": f"stand-in-{i}@loadgate.test", "id": str(i)} for i in range(accounts)]}
+    page = {"items": [_task(i) for i in range(20)], "next_cursor": None}
+    answers = {
+        "= /health": ("200", {"status": "ok", "store": "stand-in", "cache": "none"}),
+        "= /admin/seed": ("200", seed),
+        "= /auth/login": ("200", {"access_token": TOKEN, "token_type": "bearer", "expires_in": 1800}),
+        "= /users/me": ("200", {"id": "u1", "email": "stand-in-0@loadgate.test", "name": "Stand-in"}),
+        "= /analytics": ("200", {"total": 20, "by_status": {"todo": 20}, "by_priority": {"medium": 20}}),
+    }
+    locations = [f"        location {where} {{ return {code} {_quoted(body)}; }}"
+                 for where, (code, body) in answers.items()]
+    locations += [
+        "        location = /metrics { default_type text/plain; return 200 ''; }",
+        "        location = /tasks {",
+        f"            if ($request_method = POST) {{ return 201 {_quoted(_task(999))}; }}",
+        f"            return 200 {_quoted(page)};",
+        "        }",
+        "        location /tasks/ {",
+        "            if ($request_method = DELETE) { return 204; }",
+        f"            return 200 {_quoted(_task(1))};",
+        "        }",
+    ]
+    return NGINX_CONF.replace("""        location / {{
+            default_type application/json;
+            return 200 '{{"ok":true}}';
+        }}""", "        default_type application/json;\n" + "\n".join(
+        line.replace("{", "{{").replace("}", "}}") for line in locations)).format(wd=wd, port=port)
+
+
+def start_task_api_nginx(accounts: int = 50, workers: int = 1) -> Server:
+    """nginx answering the task API's routes with fixed bodies at once (``task_api_conf``)."""
+    binary = find_binary("nginx")
+
+    def args(port: int, wd: Path) -> list[str]:
+        (wd / "tmp").mkdir()
+        conf = task_api_conf(wd, port, accounts)
+        conf = conf.replace("worker_processes 1;", f"worker_processes {workers};")
+        (wd / "nginx.conf").write_text(conf)
+        return [binary, "-c", str(wd / "nginx.conf"), "-p", str(wd), "-e", str(wd / "error.log")]
+
+    return _start("nginx", args, lambda port: f"http://127.0.0.1:{port}")

@@ -32,11 +32,14 @@ from loadgate.runformat.schema import (
     INTERVAL_S,
     LOCUST_DIR,
     META,
+    POOL_LOG,
     RAW_LOG,
+    READABLE_VERSIONS,
     SUMMARY,
     SUT,
     TIMELINE,
     TOTAL,
+    Calibration,
     EndpointSummary,
     GeneratorSample,
     Meta,
@@ -50,7 +53,8 @@ from loadgate.runformat.schema import (
 )
 
 __all__ = [
-    "CORRECTED_LOG", "FORMAT_VERSION", "GENERATOR", "HDR_DIGITS", "HDR_HIGHEST_US", "HDR_LOWEST_US",
+    "CORRECTED_LOG", "FORMAT_VERSION", "POOL_LOG", "READABLE_VERSIONS", "Calibration", "GENERATOR",
+    "HDR_DIGITS", "HDR_HIGHEST_US", "HDR_LOWEST_US",
     "INTERVAL_S", "LOCUST_DIR", "META", "RAW_LOG", "SUMMARY", "SUT", "TIMELINE", "TOTAL",
     "EndpointSummary", "GeneratorSample", "HdrHistogram", "HlogAppender", "IntervalHistogram", "Meta",
     "Percentiles",

@@ -26,11 +26,11 @@ from loadgate.runformat.hlog import IntervalHistogram, read_hlog
 from loadgate.runformat.io import RunFormatError, read_json_model, read_jsonl, write_json_atomic
 from loadgate.runformat.schema import (
     CORRECTED_LOG,
-    FORMAT_VERSION,
     GENERATOR,
     LOCUST_DIR,
     META,
     RAW_LOG,
+    READABLE_VERSIONS,
     SUMMARY,
     SUT,
     TIMELINE,
@@ -162,10 +162,9 @@ def _check_version(path: Path) -> None:
     except (ValueError, RecursionError) as exc:
         raise RunFormatError(f"{path}: corrupt JSON ({str(exc)[:120]})") from None
     version = raw.get("format_version") if isinstance(raw, dict) else None
-    if version != FORMAT_VERSION:
-        raise RunFormatError(
-            f"{path}: format_version {version!r} is not one this loadgate reads ({FORMAT_VERSION})"
-        )
+    if version not in READABLE_VERSIONS:
+        known = ", ".join(map(str, READABLE_VERSIONS))
+        raise RunFormatError(f"{path}: format_version {version!r} is not one this loadgate reads ({known})")
 
 
 def iter_runs(root: Path) -> Iterator[Path]:

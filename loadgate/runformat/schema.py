@@ -9,12 +9,17 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+"""2: ``hdr/raw.hlog`` is the time on the wire (pool wait apart, in ``hdr/pool_wait.hlog``),
+``meta.json`` carries the client's calibration, the workers seen and the run's own problems, and
+the logs grow as the run goes. Version 1 directories are still read."""
+READABLE_VERSIONS = (1, 2)
 
 META = "meta.json"
 SUMMARY = "summary.json"
 RAW_LOG = "hdr/raw.hlog"
 CORRECTED_LOG = "hdr/corrected.hlog"
+POOL_LOG = "hdr/pool_wait.hlog"
 LOCUST_DIR = "locust"
 SUT = "sut.jsonl"
 GENERATOR = "generator.jsonl"
@@ -57,6 +62,22 @@ class WorkerRecord(_Model):
     reason: str | None = None
 
 
+class Calibration(_Model):
+    """The client stack's own latency against a zero-latency server, in one process, at one moment.
+
+    What every measured latency contains beside the API's own time: no run can resolve
+    differences below it.
+    """
+
+    process: str = Field(description="'local' or 'worker-<n>'")
+    when: Literal["start", "end"]
+    t: float
+    count: int = 0
+    p50_ms: float
+    p99_ms: float
+    max_ms: float = 0.0
+
+
 class Meta(_Model):
     """``meta.json``: what was run, where, when, and whether it finished."""
 
@@ -92,6 +113,10 @@ class Meta(_Model):
     persisted_until: Epoch | None = Field(
         None, description="End of the last interval already in hdr/ (updated as the run goes)"
     )
+    calibration: list[Calibration] = Field(
+        default_factory=list, description="the client's floor, per process, at start and end (v2)"
+    )
+    connections: int | None = Field(None, description="pooled connections per generator process (v2)")
 
     @model_validator(mode="after")
     def _ends_after_it_starts(self) -> Meta:
@@ -185,6 +210,12 @@ class EndpointSummary(Percentiles):
     cache_hit_ratio: float | None = None
     cache_lookups: int = 0
     corrected: Percentiles | None = None
+    pool_wait: Percentiles | None = Field(
+        None, description="wait for a pooled connection, every request (0 for most); v2 runs only"
+    )
+    pool_wait_share: float | None = Field(
+        None, description="pool wait over pool wait plus time on the wire, summed over requests"
+    )
 
 
 class Validity(_Model):
@@ -207,6 +238,8 @@ class Summary(_Model):
     rate_limited: float = 0.0
     generator_cpu_max: float | None = None
     generator_loop_lag_p99_ms: float | None = None
+    floor_p50_ms: float | None = Field(None, description="client-added p50 at zero latency (worst process)")
+    floor_p99_ms: float | None = Field(None, description="client-added p99 at zero latency (worst process)")
     validity: Validity
     source_digest: str | None = Field(
         None, description="sha256 of the logs it was built from (hdr/*.hlog, timeline.jsonl)"

@@ -165,3 +165,22 @@ def flaky_login_server() -> Iterator[LoginStandIn]:
 def overloaded_login_server() -> Iterator[LoginStandIn]:
     """A task API stand-in that refuses every sign-in with 503 and ``Retry-After: RETRY_AFTER_S``."""
     yield from _task_api_stand_in(None, str(RETRY_AFTER_S))
+
+
+SLOW_S = 0.05
+"""The slow test server's service time for every request."""
+
+
+@pytest.fixture
+def slow_server() -> Iterator[LocalServer]:
+    """Answers every ``GET`` after SLOW_S, many at once (a thread per connection)."""
+    count = [0]
+
+    class Handler(_Handler):
+        def do_GET(self) -> None:
+            count[0] += 1
+            time.sleep(SLOW_S)
+            self.answer()
+
+    for server in _serve(Handler):
+        yield LocalServer(f"http://127.0.0.1:{server.server_port}", lambda: count[0])

@@ -10,6 +10,7 @@ import pytest
 from report_helpers import loadgate, write_slo
 
 from loadgate.errors import InputError
+from reports.backtest import backtest
 from reports.capacity import analyse, range_note
 from reports.plateaus import Step, steps_of
 from reports.rundata import RunData
@@ -106,3 +107,30 @@ def test_capacity_command_reports_the_fit_the_break_and_a_png(tmp_path):
         "USL fit" in proc.stdout and "N* = " in proc.stdout and "p95 crosses 500 ms at about" in proc.stdout
     )
     assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "back-test: fitted on 8 lower levels" in proc.stdout  # the out-of-sample error beside the fit
+
+
+def test_the_backtest_predicts_held_out_levels_of_a_usl_run_within_its_noise(tmp_path):
+    # throughput on the curve with 2 % noise per interval: the top two levels are predictable
+    path = write_steps_run(tmp_path, "steps", LEVELS, lam=LAM, alpha=ALPHA, beta=BETA, step_s=60, seed=3)
+    test = analyse([RunData.open(path)]).backtest
+    assert [h.users for h in test.held_out] == [160, 200] and test.fit_levels == LEVELS[:-2]
+    assert test.max_error < 0.03, test.to_dict()
+    assert "predicts the held-out top (160, 200 users) within 10%" in test.verdict()
+
+
+def test_the_backtest_reports_the_known_error_when_the_top_levels_leave_the_curve(tmp_path):
+    # the lower levels follow one curve; the top two a steeper collapse (β three times larger)
+    low = write_steps_run(tmp_path, "low", LEVELS[:-2], lam=LAM, alpha=ALPHA, beta=BETA, step_s=60, seed=3)
+    top = write_steps_run(tmp_path, "top", LEVELS[-2:], lam=LAM, alpha=ALPHA, beta=3 * BETA, seed=4)
+    result = analyse([RunData.open(low), RunData.open(top)])
+    for h in result.backtest.held_out:
+        known = usl(h.users, LAM, ALPHA, BETA) / usl(h.users, LAM, ALPHA, 3 * BETA) - 1
+        assert h.error == pytest.approx(known, abs=0.04), (h, known)
+    assert result.backtest.max_error > 0.10
+    assert any("cannot predict the top levels" in line for line in result.lines())
+
+
+def test_too_few_levels_for_a_backtest_say_so():
+    steps = [Step("r", n, 0, 1, 5, 100, float(usl(n, LAM, ALPHA, BETA))) for n in (10, 20, 40)]
+    assert backtest(steps) is None

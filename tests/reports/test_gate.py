@@ -187,3 +187,21 @@ def test_bad_input_leaves_the_previous_verdict_untouched(tmp_path, exact_run):
     with pytest.raises(InputError, match=r"unknown endpoint"):
         gate(exact_run, bad)
     assert ((exact_run / VERDICT_FILE).read_bytes(), (exact_run / JUNIT_FILE).read_bytes()) == before
+
+
+def test_an_absolute_limit_tighter_than_the_runs_floor_is_invalid_not_pass(tmp_path, exact_run):
+    # the run's p50 is 1.0 ms, under a 1.5 ms limit; but its client stack alone adds 1.2 ms at p50
+    summary = RunData.open(exact_run).summary.model_copy(update={"floor_p50_ms": 1.2, "floor_p99_ms": 3.0})
+    tight = judge_criterion(Criterion("GET /tasks", "p50", fail=Limit("<=", 1.2)), summary, None)
+    assert tight.result == "invalid" and "floor" in tight.note
+    loose = judge_criterion(Criterion("GET /tasks", "p50", fail=Limit("<=", 5.0)), summary, None)
+    assert loose.result == "pass"
+    tail = judge_criterion(Criterion("GET /tasks", "p99", fail=Limit("<=", 2.5)), summary, None)
+    assert tail.result == "invalid"  # p99 limits are held against the floor's p99
+
+
+def test_a_run_without_calibration_is_judged_as_before(exact_run):
+    summary = RunData.open(exact_run).summary
+    assert summary.floor_p50_ms is None
+    row = judge_criterion(Criterion("GET /tasks", "p50", fail=Limit("<=", 1.2)), summary, None)
+    assert row.result == "pass"

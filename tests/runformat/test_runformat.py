@@ -107,3 +107,22 @@ def test_a_corrupt_histogram_line_names_the_file_and_line(tmp_path):
     log.write_text(log.read_text() + "Tag=GET /x,1.0,5.0,1.0,NOTBASE64!!\n")
     with pytest.raises(rf.RunFormatError, match=r"raw.hlog:\d+: corrupt interval histogram"):
         rf.RunDir.open(path).intervals()
+
+
+def test_a_version_1_run_is_still_read_and_has_no_pool_wait_figures(tmp_path):
+    path = _write_run(tmp_path, {"GET /tasks": [1000] * 200}, format_version=1)
+    run = rf.RunDir.open(path)
+    assert run.meta.format_version == 1 and not (run.path / rf.POOL_LOG).exists()
+    e = build_summary(run).endpoints["GET /tasks"]
+    assert e.count == 200 and e.pool_wait is None and e.pool_wait_share is None
+
+
+def test_pool_waits_are_summed_over_every_request_and_their_share_of_latency(tmp_path):
+    path = _write_run(tmp_path, {"GET /tasks": [9_000] * 100})
+    waits = rf.new_histogram()
+    waits.record_value(1_000, 10)  # 10 of 100 requests waited 1 ms for a connection
+    rf.write_hlog(path / rf.POOL_LOG, [rf.IntervalHistogram("GET /tasks", 1000.0, 5.0, waits)], 1000.0)
+    e = build_summary(rf.RunDir.open(path)).endpoints["GET /tasks"]
+    assert e.pool_wait.count == 100 and e.pool_wait.p50 == 0
+    assert e.pool_wait.max == pytest.approx(1.0, rel=1e-3)
+    assert e.pool_wait_share == pytest.approx(10 / (10 + 900), rel=1e-3)
