@@ -9,7 +9,7 @@ import hmac
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Header
+from fastapi import APIRouter, Depends, Header
 
 from target_app.deps import SettingsDep, StoreDep
 from target_app.logs import logger
@@ -20,7 +20,16 @@ from target_app.security import hash_password
 from target_app.store.base import STATUSES, new_id, utcnow
 from target_app.store.guarded import GuardedStore
 
-router = APIRouter(prefix="/admin", tags=["admin"])
+
+async def require_seed_token(settings: SettingsDep,
+                             x_seed_token: Annotated[str | None, Header()] = None) -> None:
+    """403 unless ``X-Seed-Token`` is the configured token; checked before the body is validated."""
+    expected = (settings.SEED_TOKEN or "").encode()
+    if not x_seed_token or not hmac.compare_digest(x_seed_token.encode(), expected):
+        raise Problem(403, "Missing or wrong X-Seed-Token.")
+
+
+router = APIRouter(prefix="/admin", tags=["admin"], dependencies=[Depends(require_seed_token)])
 
 SEED_DOMAIN = "loadgate.test"
 USER_BATCH = 5_000
@@ -34,16 +43,12 @@ def seed_email(prefix: str, index: int) -> str:
 
 
 @router.post("/seed", response_model=SeedResult)
-async def seed(body: SeedRequest, store: StoreDep, settings: SettingsDep,
-               x_seed_token: Annotated[str | None, Header()] = None):
+async def seed(body: SeedRequest, store: StoreDep):
     """Create ``users`` users sharing one password (hashed once) and their tasks, in bulk.
 
     Re-seeding a prefix is safe: existing emails are skipped (no tasks added for them) and
     listed with their ids, so the answer always names every requested user.
     """
-    expected = (settings.SEED_TOKEN or "").encode()
-    if not x_seed_token or not hmac.compare_digest(x_seed_token.encode(), expected):
-        raise Problem(403, "Missing or wrong X-Seed-Token.")
     password_hash = await hash_password(body.password)
     now = utcnow()
     ids: dict[str, str] = {}
