@@ -9,7 +9,7 @@ import hmac
 from datetime import timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header
+from fastapi import APIRouter, Depends, Header
 
 from target_app.deps import PasswordsDep, SettingsDep, StoreDep
 from target_app.logs import logger
@@ -19,7 +19,16 @@ from target_app.render import dumps, json_response
 from target_app.store.base import STATUSES, new_id, utcnow
 from target_app.store.guarded import GuardedStore
 
-router = APIRouter(prefix="/admin", tags=["admin"])
+
+async def require_seed_token(settings: SettingsDep,
+                             x_seed_token: Annotated[str | None, Header()] = None) -> None:
+    """403 unless ``X-Seed-Token`` is the configured token; checked before the body is validated."""
+    expected = (settings.SEED_TOKEN or "").encode()
+    if not x_seed_token or not hmac.compare_digest(x_seed_token.encode(), expected):
+        raise Problem(403, "Missing or wrong X-Seed-Token.")
+
+
+router = APIRouter(prefix="/admin", tags=["admin"], dependencies=[Depends(require_seed_token)])
 
 SEED_DOMAIN = "loadgate.test"
 USER_BATCH = 5_000
@@ -33,16 +42,12 @@ def seed_email(prefix: str, index: int) -> str:
 
 
 @router.post("/seed", response_model=SeedResult)
-async def seed(body: SeedRequest, store: StoreDep, settings: SettingsDep, passwords: PasswordsDep,
-               x_seed_token: Annotated[str | None, Header()] = None):
+async def seed(body: SeedRequest, store: StoreDep, passwords: PasswordsDep):
     """Create ``users`` users sharing one password (hashed once) and their tasks, in bulk.
 
     Re-seeding a prefix is safe: existing emails are skipped (no tasks added for them) and
     listed with their ids, so the answer always names every requested user.
     """
-    expected = (settings.SEED_TOKEN or "").encode()
-    if not x_seed_token or not hmac.compare_digest(x_seed_token.encode(), expected):
-        raise Problem(403, "Missing or wrong X-Seed-Token.")
     password_hash = await passwords.hash(body.password)
     now = utcnow()
     ids: dict[str, str] = {}

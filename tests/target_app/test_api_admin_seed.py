@@ -26,6 +26,12 @@ async def test_seed_without_a_token_is_403(api):
     assert (await api.post("/admin/seed", json=seed_body("none"))).status_code == 403
 
 
+async def test_without_the_token_the_body_is_not_even_validated(api):
+    too_much = seed_body("none", users=100_000, tasks=1000)
+    response = await api.post("/admin/seed", headers={"X-Seed-Token": "guess"}, json=too_much)
+    assert response.status_code == 403
+
+
 async def test_seeded_users_can_log_in_and_own_their_tasks(api):
     prefix = f"s{uuid.uuid4().hex[:8]}-"
     seeded = (await api.post("/admin/seed", headers={"X-Seed-Token": SEED_TOKEN},

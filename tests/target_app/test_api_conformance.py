@@ -41,3 +41,4 @@ def test_every_schemathesis_check_passes_on_every_operation(serve, tmp_path):
     summary = re.search(r"Test cases:\s*\n\s*(.+)", result.stdout)
     assert result.returncode == 0, result.stdout[-20_000:] + result.stderr
     assert summary and "generated" in summary.group(1) and "failure" not in summary.group(1), result.stdout
+    print(f"schemathesis: {summary.group(1)}")  # the counts, shown with pytest -rP
