@@ -45,7 +45,7 @@ def images() -> Images:
     by_name = {t.split(":")[0]: t for t in tags}
     return Images(api=by_name["loadgate-api"], harness=by_name["loadgate-harness"],
                   redis=by_name["loadgate-test-redis"], ferretdb=by_name["loadgate-test-ferretdb"],
-                  python_base=base, build_log=proc.stderr)
+                  python_base=base)
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ import json
 import shutil
 import subprocess
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -39,7 +39,6 @@ class Images:
     redis: str
     ferretdb: str
     python_base: str
-    build_log: str
 
 
 @dataclass
@@ -49,7 +48,6 @@ class Stack:
     project: str
     env: dict[str, str]
     scenarios: Path
-    results: dict[str, subprocess.CompletedProcess] = field(default_factory=dict)
 
     def compose(self, *args: str, check: bool = True, timeout: float = 600) -> subprocess.CompletedProcess:
         files = [a for f in COMPOSE_FILES for a in ("-f", str(f))]
