@@ -108,6 +108,12 @@ class Settings(BaseSettings):
     MONGODB_DB: str = "taskapi"
     SQLITE_PATH: str = Field(default_factory=_default_sqlite_path)
     STORE_TIMEOUT_MS: int = Field(default=2000, gt=0)
+    # Where the read-heavy queries (task lists, analytics) go on a replica set, and the pool.
+    MONGODB_READ_PREFERENCE: Literal["primary", "primaryPreferred", "secondary", "secondaryPreferred",
+                                     "nearest"] = "primary"
+    MONGODB_MAX_STALENESS_SECONDS: int = Field(default=-1, ge=-1)  # -1: no limit; else >= 90
+    MONGODB_MIN_POOL_SIZE: int = Field(default=0, ge=0)
+    MONGODB_MAX_POOL_SIZE: int = Field(default=100, ge=0)  # 0: no limit
 
     # Cache: Redis when REDIS_URL is set, else in-process ("auto"); "none" disables caching.
     REDIS_URL: str | None = None
@@ -191,6 +197,12 @@ class Settings(BaseSettings):
                 raise ValueError("JWT_SECRET: set a secret of your own; the default is refused in production")
             if len(self.JWT_SECRET.encode()) < 32:
                 raise ValueError("JWT_SECRET: use at least 32 bytes in production")
+        if self.MONGODB_MAX_POOL_SIZE and self.MONGODB_MIN_POOL_SIZE > self.MONGODB_MAX_POOL_SIZE:
+            raise ValueError("MONGODB_MIN_POOL_SIZE: larger than MONGODB_MAX_POOL_SIZE")
+        if self.MONGODB_MAX_STALENESS_SECONDS != -1 and self.MONGODB_MAX_STALENESS_SECONDS < 90:
+            raise ValueError("MONGODB_MAX_STALENESS_SECONDS: -1 (no limit) or at least 90 (MongoDB's floor)")
+        if self.MONGODB_MAX_STALENESS_SECONDS != -1 and self.MONGODB_READ_PREFERENCE == "primary":
+            raise ValueError("MONGODB_MAX_STALENESS_SECONDS: only with a read preference other than primary")
         if self.CACHE_BACKEND == "redis" and not self.REDIS_URL:
             raise ValueError("CACHE_BACKEND=redis needs REDIS_URL")
         return self

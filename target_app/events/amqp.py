@@ -142,7 +142,9 @@ class AmqpTransport:
         stats: dict[str, tuple[int, float]] = {}
         try:
             for name in [n for q in QUEUES for n in (q.name, q.dead)]:
-                queue = await self._stats.declare_queue(name, passive=True, timeout=self.timeout_s)
+                # robust=False: a robust channel answers a repeated passive declare from memory.
+                queue = await self._stats.declare_queue(name, passive=True, timeout=self.timeout_s,
+                                                        robust=False)  # type: ignore[call-arg]
                 depth = queue.declaration_result.message_count or 0
                 age = 0.0
                 if depth:

@@ -24,7 +24,9 @@ from pymongo.errors import (
     PyMongoError,
 )
 
+from target_app.store import pool
 from target_app.store.base import Conflict, Doc, StoreUnavailable, is_id
+from target_app.store.pool import PoolMetrics
 
 DUPLICATE_KEY = 11000
 BULK_TIMEOUT_S = 600  # seeding writes millions of documents; per-request timeouts do not apply
@@ -93,15 +95,23 @@ class MongoStore:
 
     kind = "mongodb"
 
-    def __init__(self, url: str, database: str, *, timeout_ms: int = 2000) -> None:
+    def __init__(self, url: str, database: str, *, timeout_ms: int = 2000,
+                 read_preference: str = "primary", max_staleness_seconds: int = -1,
+                 min_pool_size: int = 0, max_pool_size: int = 100) -> None:
         # timeoutMS bounds every operation, server selection included, so a dead server fails
         # fast and the breaker can open; bulk seeding widens it locally with pymongo.timeout().
         self._client: AsyncMongoClient = AsyncMongoClient(
             url, tz_aware=True, timeoutMS=timeout_ms, serverSelectionTimeoutMS=timeout_ms,
-            connectTimeoutMS=timeout_ms, appname="taskapi")
+            connectTimeoutMS=timeout_ms, appname="taskapi", minPoolSize=min_pool_size,
+            maxPoolSize=max_pool_size, event_listeners=[PoolMetrics()])
         self._db = self._client[database]
         self._users = self._db["users"]
         self._tasks = self._db["tasks"]
+        # The plan's read-heavy paths (lists, analytics) may read from secondaries; single-task
+        # reads and every write stay on the primary, so a read after one's own write sees it.
+        self._task_reads = self._tasks.with_options(
+            read_preference=pool.read_preference(read_preference, max_staleness_seconds))
+        self.read_preference = read_preference
         self._outbox = self._db["outbox"]
 
     async def setup(self) -> None:
@@ -213,7 +223,8 @@ class MongoStore:
         if fields is not None:
             projection = {f: 1 for f in fields if f != "id"} | {"createdAt": 1}
         with _translated():
-            cursor = self._tasks.find(query, projection).sort([("createdAt", -1), ("_id", -1)]).limit(limit)
+            cursor = self._task_reads.find(query, projection).sort(
+                [("createdAt", -1), ("_id", -1)]).limit(limit)
             return [_task_out(doc) async for doc in cursor]
 
     async def update_task(self, user_id: str, task_id: str, changes: Doc) -> Doc | None:
@@ -247,7 +258,7 @@ class MongoStore:
                 "overdue": int(late[0]["n"]) if late else 0}
 
     async def _aggregate(self, pipeline: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        cursor = await self._tasks.aggregate(pipeline)
+        cursor = await self._task_reads.aggregate(pipeline)
         return await cursor.to_list()
 
     # Outbox (one document per event, keyed by the event's id)
