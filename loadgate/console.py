@@ -2,8 +2,8 @@
 
 Printing lives here, with the CLI; ``reports`` builds the figures and rows, never the console.
 
-    >>> print_run_summary(RunDir.open(path).summary(), path)
-    >>> print_gate(gate(path, slo_file))
+    print_run_summary(RunDir.open(path).summary(), path)
+    print_gate(gate(path, slo_file))
 """
 
 from __future__ import annotations

@@ -4,6 +4,8 @@
     >>> p.locust_workers, p.api_replicas
     (15, 38)
     >>> print(kustomize_patch(p))             # replicas for the Kubernetes overlays
+    # loadgate plan --users 100000 --rpm 1e+06: 15 Locust workers, 38 API replicas
+    # (worker_users 10000, worker_rps 1500, replica_rps 580, headroom 1.3)
     apiVersion: apps/v1
     kind: Deployment
     ...

@@ -1,6 +1,6 @@
 """Where a run's p95 crosses its SLO limit, between measured plateaus: never extrapolated.
 
-    >>> p95_break(steps, limit_ms=250).text
+    p95_break(steps, limit_ms=250).text
     'p95 crosses 250 ms at about 1,150 users (interpolated between 1,000 at 180.2 ms and ...)'
 """
 
