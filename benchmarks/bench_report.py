@@ -25,6 +25,9 @@ import tempfile
 import time
 from pathlib import Path
 
+# testsupport (the synthetic run writer) is test support, not installed: it lives in the checkout.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
 HOUR_S = 3600
 ENDPOINTS = 20
 TARGET_S = 10.0

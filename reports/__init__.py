@@ -4,10 +4,18 @@ only (never Locust, gevent or ``loadtests``), so any report can be rebuilt from 
 - ``latency``: interval histograms as a sparse matrix; percentiles exactly as hdrh's.
 - ``summary``: ``summary.json``, rebuilt from the logs.
 - ``rundata``: a run directory opened for analysis, each part read once.
-- ``slo``, ``gate``: SLO files and the GO / WARN / NO-GO / INVALID verdict.
+- ``metrics``, ``routes``: what an SLO may bound, and which routes it may name.
+- ``slo``: SLO files, parsed and checked; ``criteria``: the run's figures judged row by row;
+  ``gate``: the GO / WARN / NO-GO / INVALID verdict and ``verdict.json``; ``junit``: ``junit.xml``.
 - ``compare``: baseline against candidate, Mann-Whitney U and Hodges-Lehmann (Kayenta-style).
-- ``charts``, ``html``, ``markdown``, ``tables``, ``report``: ``report.html`` and ``report.md``.
-- ``capacity``, ``plan``: the Universal Scalability Law fit; workers and replicas for a load.
+- ``charts``, ``html`` (with ``templates/report.html.j2``), ``markdown``, ``tables``, ``report``:
+  ``report.html`` and ``report.md``.
+- ``plateaus``, ``usl``, ``slo_break``, ``capacity``: held levels of users, the Universal
+  Scalability Law fitted over them, where the p95 breaks its SLO, and what it all says;
+  ``plan``: workers and replicas for a load.
 - ``notebook``: the capacity notebook, executed and rendered.
-- ``sut``: the API's own counters; ``synthetic``: run directories with known contents.
+- ``sut``: the API's own counters (increases from ``loadgate.runformat.counters``).
+
+How figures are shown (milliseconds, the minimum samples behind a percentile) is defined once, in
+``loadgate.runformat.figures``; console printing lives with the CLI (``loadgate.console``).
 """

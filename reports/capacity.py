@@ -6,10 +6,10 @@ The points come from the plateaus of a steps run (each level held for a while: i
 throughput from ``timeline.jsonl``, its p95 from the merged interval histograms), or from several
 runs at different levels:
 
-    >>> result = analyse([RunData.open("runs/capacity-steps")], p95_limit_ms=250)
-    >>> result.fit.n_star, result.fit.ci["beta"]
+    result = analyse([RunData.open("runs/capacity-steps")], p95_limit_ms=250)
+    result.fit.n_star, result.fit.ci["beta"]
     (1412.3, (0.000041, 0.000062))
-    >>> print("\\n".join(result.lines()))
+    print("\\n".join(result.lines()))
     N* = 1,412 [1,201, 1,690] is 1.4× the highest measured concurrency (1,000): extrapolation
     ...
 """

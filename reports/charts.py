@@ -1,7 +1,7 @@
 """Charts of a run as PNG bytes (matplotlib's Agg canvas, no pyplot and no display needed).
 
-    >>> png = latency_over_time(RunData.open("runs/r1"))
-    >>> png[:8] == b"\\x89PNG\\r\\n\\x1a\\n"
+    png = latency_over_time(RunData.open("runs/r1"))
+    png[:8] == b"\\x89PNG\\r\\n\\x1a\\n"
     True
 
 Latency over time merges the endpoints of each interval by adding their histograms, then takes

@@ -9,10 +9,10 @@ confidence interval. A regression is a significant shift up of at least ``min_ef
 baseline's median; p-values are Holm-corrected across the endpoints and metrics compared, so
 comparing twenty endpoints does not find one regression by chance.
 
-    >>> c = compare_runs(RunData.open("runs/base"), RunData.open("runs/cand"))
-    >>> c.regression
+    c = compare_runs(RunData.open("runs/base"), RunData.open("runs/cand"))
+    c.regression
     True
-    >>> s = c.shifts[0]; (s.endpoint, s.metric, round(s.relative, 3), s.verdict)
+    s = c.shifts[0]; (s.endpoint, s.metric, round(s.relative, 3), s.verdict)
     ('Total', 'p95', 0.102, 'regression')
 """
 

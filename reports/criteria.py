@@ -1,7 +1,7 @@
 """A run's figures against an SLO's criteria, one row each, and the verdict the rows add up to.
 
-    >>> row = judge_criterion(Criterion("Total", "p95", Limit("<=", 250.0)), run.summary, None)
-    >>> row.result, row.measured
+    row = judge_criterion(Criterion("Total", "p95", Limit("<=", 250.0)), run.summary, None)
+    row.result, row.measured
     ('pass', 4.127)
 
 A percentile backed by too few samples (``loadgate.runformat.figures.min_samples``) is ``invalid``,

@@ -1,16 +1,18 @@
 """The gate: a run against its SLO (and optionally a baseline run), ending in a verdict.
 
-    >>> result = gate("runs/20261128-130000-smoke")           # the SLO named in meta.json
-    >>> result.verdict, result.exit_code
+    result = gate("runs/20261128-130000-smoke")           # the SLO named in meta.json
+    result.verdict, result.exit_code
     ('GO', 0)
-    >>> [(c.name, c.result) for c in result.criteria][:2]
+    [(c.name, c.result) for c in result.criteria][:2]
     [('Total p95', 'pass'), ('Total error_rate', 'pass')]
-    >>> loadgate.console.print_gate(result)                  # the CLI prints it: a rich table
+    loadgate.console.print_gate(result)                  # the CLI prints it: a rich table
 
 Verdicts: GO (every criterion passes), WARN (some warn level is crossed), NO-GO (some fail level
 is crossed, or a real regression against the baseline), INVALID (the run cannot be trusted:
 invalid or interrupted, or too few samples for a percentile the SLO asks about). An invalid run
-is never GO. The gate writes ``verdict.json`` and ``junit.xml`` into the run directory.
+is never GO. The gate writes ``verdict.json`` and ``junit.xml`` into the run directory. Each row
+is judged in ``reports.criteria``, the JUnit file written by ``reports.junit``, and the verdict's
+exit code is ``loadgate.errors.VERDICT_EXIT_CODES``.
 """
 
 from __future__ import annotations

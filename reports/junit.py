@@ -1,6 +1,6 @@
 """``junit.xml``: the gate's rows as a JUnit test suite, for CI systems that show test results.
 
-    >>> write_junit(run_dir / JUNIT_FILE, result)      # result: reports.gate.GateResult
+    write_junit(run_dir / JUNIT_FILE, result)      # result: reports.gate.GateResult
 
 One testcase per criterion plus one for the run's validity: failures for NO-GO rows, errors for
 invalid ones, skipped for relative limits without a baseline; the verdict is a suite property.

@@ -25,6 +25,9 @@ counts (``counts`` plus ``set_internal_tacking_values``, as hdrh's own decoder d
 the hdrhistogram versions they were tested with (``>=0.10,<0.11`` in pyproject.toml), and
 ``tests/reports/test_latency.py`` checks them against the public API, so an upgrade that changes
 the internals fails there first.
+
+Over 300 lines on purpose: the bucket table, the streaming reader and the queries are one sparse
+layout, and keeping them together keeps the hdrh internals in one module.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The capacity notebook: ``notebooks/capacity_report.py`` (jupytext py:percent, paired with its
 ``.ipynb``) executed by papermill and rendered to HTML with the code hidden.
 
-    >>> render_notebook(["runs/steps"], slo_file="scenarios/slo/capacity-steps.yaml", out="capacity.html")
+    render_notebook(["runs/steps"], slo_file="scenarios/slo/capacity-steps.yaml", out="capacity.html")
     PosixPath('capacity.html')
 
 The notebook calls the functions below and the rest of ``reports``; it holds no logic of its own.

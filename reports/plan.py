@@ -4,6 +4,8 @@
     >>> p.locust_workers, p.api_replicas
     (15, 38)
     >>> print(kustomize_patch(p))             # replicas for the Kubernetes overlays
+    # loadgate plan --users 100000 --rpm 1e+06: 15 Locust workers, 38 API replicas
+    # (worker_users 10000, worker_rps 1500, replica_rps 580, headroom 1.3)
     apiVersion: apps/v1
     kind: Deployment
     ...
@@ -14,7 +16,8 @@ The formula (``docs/capacity.md``), with ``rps = rpm / 60``:
     api_replicas   = ceil(rps / replica_rps × headroom)
 
 The per-unit figures come, in order of precedence, from the command line, from measured runs
-(``--from``), or from the defaults below.
+(``--from``), or from the defaults below. Over 300 lines on purpose: each default sits beside the
+measurement it came from, and the formula beside the Kubernetes patch that applies it.
 """
 
 from __future__ import annotations

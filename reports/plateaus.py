@@ -1,6 +1,6 @@
 """The plateaus of a run: levels of users held long enough to measure a steady throughput.
 
-    >>> [(s.users, round(s.throughput), s.p95) for s in steps_of(RunData.open("runs/capacity-steps"))]
+    [(s.users, round(s.throughput), s.p95) for s in steps_of(RunData.open("runs/capacity-steps"))]
     [(100, 410, 12.3), (200, 790, 14.1), ...]
 
 Each plateau's throughput comes from ``timeline.jsonl``; its p95 / p99 from the interval

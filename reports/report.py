@@ -1,9 +1,9 @@
 """The report of one run: ``report.html`` (self-contained, with charts) and ``report.md``.
 
-    >>> paths = build_report("runs/20261128-130000-smoke")           # SLO from meta.json, if any
-    >>> sorted(p.name for p in paths)
+    paths = build_report("runs/20261128-130000-smoke")           # SLO from meta.json, if any
+    sorted(p.name for p in paths)
     ['report.html', 'report.md']
-    >>> build_report("runs/r2", baseline_dir="runs/r1", out_dir="out", on_step=print)
+    build_report("runs/r2", baseline_dir="runs/r1", out_dir="out", on_step=print)
     reading latency logs
     ...
 

@@ -1,13 +1,13 @@
 """A run directory opened for analysis: each part is read once, when first asked for.
 
->>> run = RunData.open("runs/20261128-130000-smoke")
->>> run.summary.total.p95                 # summary.json, rebuilt from the logs if missing
+run = RunData.open("runs/20261128-130000-smoke")
+run.summary.total.p95                 # summary.json, rebuilt from the logs if missing
 4.127
->>> run.timeline[["users", "rps"]].tail(1)
+run.timeline[["users", "rps"]].tail(1)
           users    rps
 t
 1055.0       10  312.4
->>> run.slo_path()                         # the SLO the scenario named, resolved
+run.slo_path()                         # the SLO the scenario named, resolved
 PosixPath('scenarios/slo/smoke.yaml')
 """
 

@@ -1,7 +1,7 @@
 """SLO files: limits as data beside the scenario (``scenarios/slo/*.yaml``), k6-threshold style.
 
-    >>> slo = load_slo("scenarios/slo/smoke.yaml")
-    >>> slo.criteria[0]
+    slo = load_slo("scenarios/slo/smoke.yaml")
+    slo.criteria[0]
     Criterion(endpoint='Total', metric='p95', fail=Limit(op='<=', value=250.0, relative=False), warn=...)
 
 The format (documented in ``docs/slo.md``)::

@@ -1,6 +1,6 @@
 """Where a run's p95 crosses its SLO limit, between measured plateaus: never extrapolated.
 
-    >>> p95_break(steps, limit_ms=250).text
+    p95_break(steps, limit_ms=250).text
     'p95 crosses 250 ms at about 1,150 users (interpolated between 1,000 at 180.2 ms and ...)'
 """
 
@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from loadgate.runformat.figures import format_ms
 from reports.plateaus import Step
 
 
@@ -35,7 +36,7 @@ def p95_break(steps: Sequence[Step], limit_ms: float) -> SloBreak:
                     None,
                     None,
                     s,
-                    f"p95 {s.p95:,.1f} ms is over the {limit_ms:g} ms limit already at the lowest "
+                    f"p95 {format_ms(s.p95)} ms is over the {limit_ms:g} ms limit already at the lowest "
                     f"measured concurrency ({s.users:,}): the break lies below it, unmeasured",
                 )
             b = pts[i - 1]
@@ -46,12 +47,12 @@ def p95_break(steps: Sequence[Step], limit_ms: float) -> SloBreak:
                 b,
                 s,
                 f"p95 crosses {limit_ms:g} ms at about {users:,.0f} users (interpolated between "
-                f"{b.users:,} at {b.p95:,.1f} ms and {s.users:,} at {s.p95:,.1f} ms)",
+                f"{b.users:,} at {format_ms(b.p95)} ms and {s.users:,} at {format_ms(s.p95)} ms)",
             )
     top = pts[-1] if pts else None
     text = (
         f"p95 stays under {limit_ms:g} ms up to the highest measured concurrency ({top.users:,}, "
-        f"{top.p95:,.1f} ms): where it breaks is not measured"
+        f"{format_ms(top.p95)} ms): where it breaks is not measured"
         if top
         else "no plateau has a p95"
     )

@@ -108,7 +108,7 @@ def run_facts(run: RunData) -> list[tuple[str, str]]:
             (
                 "generator health",
                 f"CPU max {s.generator_cpu_max:.0f}%, event-loop lag p99 "
-                f"{s.generator_loop_lag_p99_ms or 0:.1f} ms",
+                f"{format_ms(s.generator_loop_lag_p99_ms or 0)} ms",
             )
         )
     floor = resolution(s)

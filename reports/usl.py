@@ -65,7 +65,7 @@ def fit_usl(n: Sequence[float], x: Sequence[float], confidence: float = 0.95, se
 
     >>> f = fit_usl([1, 2, 4, 8, 16, 32], [100, 190, 350, 560, 700, 650])
     >>> round(f.n_star)
-    23
+    19
     """
     from scipy import optimize, stats
 

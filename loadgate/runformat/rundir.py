@@ -1,10 +1,10 @@
 """A run directory as a whole: written under a temporary name and renamed when complete, so a folder
 with the final name is always whole, and opened for reading with its format version checked.
 
-    >>> with RunWriter(Path("runs"), "20261128-130000-smoke") as run:
-    ...     run.append(TIMELINE, TimelineRow(t=0, interval_s=5, users=1))
-    ...     run.write_meta(meta)
-    >>> RunDir.open(Path("runs/20261128-130000-smoke")).meta.scenario_name
+    with RunWriter(Path("runs"), "20261128-130000-smoke") as run:
+        run.append(TIMELINE, TimelineRow(t=0, interval_s=5, users=1))
+        run.write_meta(meta)
+    RunDir.open(Path("runs/20261128-130000-smoke")).meta.scenario_name
     'smoke'
 """
 

@@ -28,7 +28,11 @@ def test_an_increase_across_a_reset_counts_the_value_after_it_from_zero():
 
 
 def test_increases_add_each_keys_steps_and_a_ratio_counts_bypasses_as_misses():
-    samples = [{"c": {"hit": 10, "bypass": 0}}, {"c": {"hit": 40, "bypass": 10}}, {"c": {"hit": 5, "bypass": 2}}]
+    samples = [
+        {"c": {"hit": 10, "bypass": 0}},
+        {"c": {"hit": 40, "bypass": 10}},
+        {"c": {"hit": 5, "bypass": 2}},  # restarted
+    ]
     assert increases(samples) == {"c": {"hit": 35.0, "bypass": 12.0}}
     assert hit_ratio(increases(samples)["c"]) == (35 / 47, 47)
     assert hit_ratio({}) == (None, 0)
@@ -43,10 +47,11 @@ def test_the_summary_and_the_reports_cache_table_count_lookups_across_an_api_res
 
 
 def _metrics(hits: float, misses: float) -> str:
+    labels = 'cache="task_list",method="GET",route="/tasks"'
     return (
         "# TYPE taskapi_cache_requests_total counter\n"
-        f'taskapi_cache_requests_total{{cache="task_list",method="GET",route="/tasks",result="hit"}} {hits}\n'
-        f'taskapi_cache_requests_total{{cache="task_list",method="GET",route="/tasks",result="miss"}} {misses}\n'
+        f'taskapi_cache_requests_total{{{labels},result="hit"}} {hits}\n'
+        f'taskapi_cache_requests_total{{{labels},result="miss"}} {misses}\n'
     )
 
 

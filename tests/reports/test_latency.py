@@ -114,9 +114,10 @@ def test_histograms_built_from_counts_equal_ones_recorded_through_hdrhs_public_a
         public.record_value(int(value))
     built = to_histogram(counts_of(public))
     assert built.encode() == public.encode()
-    assert (built.get_min_value(), built.get_max_value(), built.get_total_count(), built.get_mean_value()) == (
-        public.get_min_value(), public.get_max_value(), public.get_total_count(), public.get_mean_value())
-    by_iterator = {it.value_iterated_to: it.count_at_value_iterated_to for it in public.get_recorded_iterator()}
+    for figure in ("get_min_value", "get_max_value", "get_total_count", "get_mean_value"):
+        assert getattr(built, figure)() == getattr(public, figure)(), figure
+    by_iterator = {it.value_iterated_to: it.count_at_value_iterated_to
+                   for it in public.get_recorded_iterator()}
     counts = counts_of(public)
     assert {int(public.get_highest_equivalent_value(public.get_value_from_index(int(i)))): int(counts[i])
             for i in np.flatnonzero(counts)} == by_iterator
