@@ -147,6 +147,8 @@ class Session:
     def execute(self) -> RunResult:
         s, opts = self.scenario, self.opts
         user_class = load_user_class(s.user_class)
+        if opts.out.exists() and not opts.out.is_dir():
+            raise InputError(f"--out {opts.out}: not a folder (a file of that name exists)")
         opts.out.mkdir(parents=True, exist_ok=True)
         created = time.time()
         run_id = provenance.run_id(opts.out, s.name, created)
