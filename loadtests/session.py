@@ -310,7 +310,12 @@ class Session:
                           f"its users stopped")
 
     def _watch_users(self, users: int, now: float) -> None:
-        """Users below the shape for longer than the grace make the run invalid (once per stretch)."""
+        """Users below the shape for longer than the grace make the run invalid (once per stretch).
+
+        Closed model only: an open model's users are a pool that fills over its ramp, not the load.
+        """
+        if self.scenario.model != "closed":
+            return
         want = users_at(self.scenario, now - self.started_at) or 0
         if users >= USERS_SHORT_FRACTION * want:
             self._end_shortfall(now)
