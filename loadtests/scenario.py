@@ -78,8 +78,18 @@ Seconds = Annotated[float, BeforeValidator(parse_seconds)]
 Fraction = Annotated[float, Field(ge=0, le=1, description="a fraction of the peak (users or rate)")]
 
 
+MAX_USERS = 1_000_000
+"""Most users one run may simulate (ten times the shipped swarm-100k); beyond, spawning never ends."""
+MAX_RATE = 1_000_000.0
+"""Most journeys per second one run may start."""
+MAX_SEED_USERS = 1_000_000
+MAX_SEEDED_TASKS = 20_000_000
+"""Seeding goes in batches through POST /admin/seed: beyond these it would run for hours."""
+
+
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # No NaN or infinity anywhere: ``rate: .inf`` is no rate a run can keep.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class ThinkTime(_Strict):
@@ -96,8 +106,9 @@ class ThinkTime(_Strict):
 class Seed(_Strict):
     """Accounts and tasks created through ``POST /admin/seed`` before measurement starts."""
 
-    users: int | None = Field(None, ge=0, description="accounts; default: one per simulated user")
-    tasks_per_user: int = Field(10, ge=0)
+    users: int | None = Field(None, ge=0, le=MAX_SEED_USERS,
+                              description="accounts; default: one per simulated user")
+    tasks_per_user: int = Field(10, ge=0, le=10_000)
     password: str = Field("loadgate-pass-1", min_length=8)
 
 
@@ -162,8 +173,10 @@ class Scenario(_Strict):
     slo: str | None = Field(None, description="SLO file, relative to the scenario file")
     duration: Seconds | None = Field(None, gt=0)
     model: Literal["closed", "open"] = "closed"
-    users: int = Field(ge=1, description="closed: peak concurrent users; open: most journeys in flight")
-    rate: float | None = Field(None, gt=0, description="open: peak arrivals, journeys per second")
+    users: int = Field(ge=1, le=MAX_USERS,
+                       description="closed: peak concurrent users; open: most journeys in flight")
+    rate: float | None = Field(None, gt=0, le=MAX_RATE,
+                               description="open: peak arrivals, journeys per second")
     think_time: ThinkTime | None = None
     shape: Shape = Constant()
     mix: dict[str, float] = Field(default_factory=lambda: dict(DEFAULT_MIX))
@@ -259,6 +272,9 @@ def _describe(err: ErrorDetails) -> tuple[str, str]:
 def _check(s: Scenario, truncate: bool = False) -> list[tuple[str, str]]:
     """Rules that involve more than one key (``truncate``: a shorter duration is deliberate)."""
     problems = []
+    if s.seed_users * s.seed.tasks_per_user > MAX_SEEDED_TASKS:
+        problems.append(("seed.tasks_per_user", f"{s.seed_users * s.seed.tasks_per_user:,} tasks to seed; "
+                                                f"at most {MAX_SEEDED_TASKS:,}"))
     if s.model == "open" and s.rate is None:
         problems.append(("rate", "required when model is 'open' (journeys per second)"))
     if s.model == "closed" and s.rate is not None:
@@ -319,6 +335,8 @@ def load_scenario(path: Path | str) -> Scenario:
         raise InputError(f"{path}: cannot read ({exc.__class__.__name__})") from None
     try:
         data = yaml.safe_load(text)
+    except RecursionError:
+        raise InputError(f"{path}: nested too deeply to be a scenario") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark else "(document)"

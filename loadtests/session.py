@@ -151,6 +151,8 @@ class Session:
     def execute(self) -> RunResult:
         s, opts = self.scenario, self.opts
         user_class = load_user_class(s.user_class)
+        if opts.out.exists() and not opts.out.is_dir():
+            raise InputError(f"--out {opts.out}: not a folder (a file of that name exists)")
         opts.out.mkdir(parents=True, exist_ok=True)
         created = time.time()
         run_id = provenance.run_id(opts.out, s.name, created)
@@ -316,7 +318,12 @@ class Session:
                           f"its users stopped")
 
     def _watch_users(self, users: int, now: float) -> None:
-        """Users below the shape for longer than the grace make the run invalid (once per stretch)."""
+        """Users below the shape for longer than the grace make the run invalid (once per stretch).
+
+        Closed model only: an open model's users are a pool that fills over its ramp, not the load.
+        """
+        if self.scenario.model != "closed":
+            return
         want = users_at(self.scenario, now - self.started_at) or 0
         if users >= USERS_SHORT_FRACTION * want:
             self._end_shortfall(now)

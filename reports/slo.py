@@ -183,6 +183,8 @@ def parse_limit(value: Any, metric: Metric, where: str) -> Limit:
             raise SloError(f"{where}: {value!r} is not a limit (expected e.g. 250, '<= 250ms', '<= +10%')")
         op = match["op"] or default_op
         num, unit, signed = float(match["num"]), match["unit"], match["num"][0] in "+-"
+    if not math.isfinite(num) or (num < 0 and unit != "%"):
+        raise SloError(f"{where}: {value!r}: a limit is a finite number, not negative")
     if (metric.direction == "upper") != (op in ("<=", "<")):
         want = "'<=' or '<'" if metric.direction == "upper" else "'>=' or '>'"
         raise SloError(f"{where}: {value!r}: {metric.name} is bounded with {want}")
@@ -278,6 +280,8 @@ def load_slo(path: Path | str) -> Slo:
         data = yaml.safe_load(path.read_text())
     except FileNotFoundError:
         raise SloError(f"{path}: SLO file not found") from None
+    except RecursionError:
+        raise SloError(f"{path}: nested too deeply to be an SLO file") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise SloError(f"{path}: cannot read ({exc})") from None
     except yaml.YAMLError as exc:

@@ -8,6 +8,7 @@ line on stderr (``loadgate: <file>: <field>: <problem>``) and exit code 2.
 from __future__ import annotations
 
 import json
+import math
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -132,7 +133,7 @@ def compare(
         for m in metrics:
             if m not in METRICS or METRICS[m].percentile is None:
                 raise InputError(f"--metric {m}: not a percentile (p50, p90, p95, p99, p999)")
-        if not 0.5 < confidence < 1 or min_effect < 0:
+        if not 0.5 < confidence < 1 or not 0 <= min_effect < math.inf:
             raise InputError(f"--confidence {confidence:g} must lie in (0.5, 1); --min-effect must be >= 0")
         result = compare_runs(
             RunData.open(baseline), RunData.open(candidate), endpoint, metrics, confidence, min_effect
@@ -190,6 +191,8 @@ def capacity(
     from reports.slo import load_slo
 
     with input_errors():
+        if p95_limit is not None and not 0 < p95_limit < math.inf:
+            raise InputError(f"--p95-limit {p95_limit:g}: must be a number of ms above 0")
         runs = [RunData.open(p) for p in run_dirs]
         limit = p95_limit
         if limit is None and slo is not None:

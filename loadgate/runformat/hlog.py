@@ -108,24 +108,23 @@ def iter_hlog(path: Path) -> Iterator[IntervalHistogram]:
     """
     base = 0.0
     try:
-        f = open(path, encoding="utf-8")  # noqa: SIM115 - closed below; the try covers only the open
+        f = open(path, "rb")  # noqa: SIM115 - closed below; the try covers only the open
     except FileNotFoundError:
         raise RunFormatError(f"{path}: missing") from None
     with f:
         lineno = 0
-        try:
-            for lineno, line in enumerate(f, 1):
-                if lineno == 1 and not line.startswith("#[Histogram log format"):
-                    raise RunFormatError(f"{path}:1: not an HdrHistogram interval log (no format header)")
-                if line.startswith("#[BaseTime:"):
-                    base = _base_time(path, lineno, line)
-                    continue
-                if not line.startswith("Tag="):
-                    continue
+        for lineno, data in enumerate(f, 1):
+            try:
+                line = data.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                why = f"not text ({exc.reason} at byte {exc.start})"
+                raise RunFormatError(f"{path}:{lineno}: {why}") from None
+            if lineno == 1 and not line.startswith("#[Histogram log format"):
+                raise RunFormatError(f"{path}:1: not an HdrHistogram interval log (no format header)")
+            if line.startswith("#[BaseTime:"):
+                base = _base_time(path, lineno, line)
+            elif line.startswith("Tag="):
                 yield _interval(path, lineno, line, base)
-        except UnicodeDecodeError as exc:
-            where = f"{path}:{lineno + 1}"
-            raise RunFormatError(f"{where}: not text ({exc.reason} at byte {exc.start})") from None
         if lineno == 0:
             raise RunFormatError(f"{path}: empty (not an interval log: a run writes at least its header)")
 

@@ -124,7 +124,7 @@ class RunDir:
         _check_version(path)
         summary = read_json_model(path, Summary)
         if summary.source_digest is not None and summary.source_digest != self.source_digest():
-            missing = [name for name in DIGESTED if not (self.path / name).exists()]
+            missing = [name for name in (RAW_LOG, TIMELINE) if not (self.path / name).exists()]
             why = f"{', '.join(missing)} missing" if missing else "the logs changed since it was built"
             raise RunFormatError(f"{path}: source_digest: does not match this run directory ({why}); "
                                  f"delete summary.json to rebuild it from the logs")
