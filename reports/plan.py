@@ -46,6 +46,15 @@ REPLICA_RPS = 580
 """Requests per second one API replica serves with p95 within the SLO: a LOWER bound, the same
 staircase's highest plateau (580.6 rps at 600 users, p95 10.1 ms, the SLO not yet broken), with
 the API on the embedded SQLite store, not MongoDB."""
+DEFAULT_SOURCES = {
+    "worker_users": "default: benchmarks/bench_users.py, users per worker core with generator-added "
+                    "p99 <= 10 ms (docs/capacity.md)",
+    "worker_rps": "default: capacity staircase, requests/s per worker core scaled to the 90% CPU bound "
+                  "(docs/capacity.md)",
+    "replica_rps": "default: capacity staircase, highest plateau per API replica, a lower bound "
+                   "(docs/capacity.md)",
+}
+"""Which measurement each default comes from: ``loadgate plan`` prints it beside the figure."""
 HEADROOM = 1.3
 """Multiplier on the load: 1.3 sizes for 30 % more than asked, for spikes and failover."""
 NODES = 3
@@ -160,7 +169,8 @@ def measured_generator(runs: Sequence[RunData]) -> tuple[float, float, str] | No
     users = run.summary.users_max / n * scale
     rps = run.summary.total.rps / n * scale
     how = f"measured in {run.name}: {n} process(es) at {cpu:.0f}% mean CPU" + (
-        f", scaled ×{scale:.2f} to {CPU_BOUND_PERCENT:.0f}%" if scale != 1.0 else ""
+        f", scaled ×{scale:.2f} to {CPU_BOUND_PERCENT:.0f}% (a CPU bound: the generator-added latency at "
+        "that load is not measured by this run)" if scale != 1.0 else ""
     )
     return users, rps, how
 
@@ -240,7 +250,7 @@ def make_plan(
         if measured is not None:
             sources[name] = how
             return measured
-        sources[name] = "default (docs/capacity.md)"
+        sources[name] = DEFAULT_SOURCES[name]
         return default
 
     wu = pick("worker_users", worker_users, gen[0] if gen else None, gen[2] if gen else "", WORKER_USERS)
@@ -317,8 +327,8 @@ def plan_rows(plan: Plan) -> list[tuple[str, str, str]]:
         ),
         (
             "per worker",
-            f"{plan.worker_users:,.0f} users, {plan.worker_rps:,.0f} rps "
-            f"({plan.sources.get('worker_users')})",
+            f"{plan.worker_users:,.0f} users ({plan.sources.get('worker_users')}), "
+            f"{plan.worker_rps:,.0f} rps ({plan.sources.get('worker_rps')})",
             "",
         ),
         (

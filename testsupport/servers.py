@@ -346,7 +346,11 @@ def start_task_api_nginx(accounts: int = 50, workers: int = 1) -> Server:
     def args(port: int, wd: Path) -> list[str]:
         (wd / "tmp").mkdir()
         conf = task_api_conf(wd, port, accounts)
-        conf = conf.replace("worker_processes 1;", f"worker_processes {workers};")
+        # A swarm opens thousands of connections in bursts: nginx's default listen backlog (511)
+        # overflows, and a dropped SYN is retried after 1, 3, 7 ... 63 s, which a run records as
+        # latency. The kernel caps the backlog at net.core.somaxconn.
+        conf = conf.replace("worker_processes 1;", f"worker_processes {workers};").replace(
+            f"listen 127.0.0.1:{port};", f"listen 127.0.0.1:{port} backlog=65535;")
         (wd / "nginx.conf").write_text(conf)
         return [binary, "-c", str(wd / "nginx.conf"), "-p", str(wd), "-e", str(wd / "error.log")]
 
