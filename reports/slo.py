@@ -26,6 +26,7 @@ Every problem is one :class:`SloError` naming the file, the field and the value.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
