@@ -76,8 +76,8 @@ class HlogAppender:
     """An interval log written as the run goes: each call appends closed intervals and fsyncs,
     so a writer killed mid-run leaves every interval it had closed.
 
-        >>> log = HlogAppender(Path("run/hdr/raw.hlog"), base_time)
-        >>> log.append([IntervalHistogram("GET /tasks", 1000.0, 5.0, hist)])
+        log = HlogAppender(Path("run/hdr/raw.hlog"), base_time)
+        log.append([IntervalHistogram("GET /tasks", 1000.0, 5.0, hist)])
     """
 
     def __init__(self, path: Path, base_time: float):
