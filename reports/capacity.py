@@ -66,7 +66,7 @@ class CapacityResult:
         if self.slo_break and self.slo_break.users is not None and self.fit:
             return float(self.fit.predict(self.slo_break.users)), "throughput where p95 meets its SLO"
         if self.fit and self.fit.n_star and lo <= self.fit.n_star <= hi:
-            return float(self.fit.x_peak), "USL peak throughput (within the measured range)"
+            return float(self.fit.x_peak or 0.0), "USL peak throughput (within the measured range)"
         best = max(self.steps, key=lambda s: s.throughput)
         return best.throughput, "highest measured plateau throughput"
 

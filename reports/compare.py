@@ -132,7 +132,7 @@ def _kth_difference(a_sorted: np.ndarray, b: np.ndarray, k: int) -> float:
 
 
 def hodges_lehmann(
-    baseline: Sequence[float], candidate: Sequence[float], confidence: float = 0.95
+    baseline: Sequence[float] | np.ndarray, candidate: Sequence[float] | np.ndarray, confidence: float = 0.95
 ) -> tuple[float, float, float]:
     """Shift of ``candidate`` over ``baseline`` (median of pairwise differences) and its CI.
 
@@ -170,6 +170,8 @@ def window_size(baseline: LatencyLog, candidate: LatencyLog, endpoint: str, metr
 def window_values(log: LatencyLog, endpoint: str, metric: str, size: int) -> np.ndarray:
     """The metric (ms) per window, leaving out windows too thin to hold it (a partial last one)."""
     q = METRICS[metric].percentile
+    if q is None:
+        raise ValueError(f"{metric} is not a percentile: windows compare percentiles only")
     frame = log.windows(endpoint, size, percentiles=(q,))
     if frame.empty:
         return np.zeros(0)
@@ -203,11 +205,11 @@ def compare_shift(
 
 def judge(shifts: list[Shift], confidence: float, min_effect: float) -> None:
     """Holm-correct the p-values of the conclusive shifts and name each one's verdict, in place."""
-    tested = sorted((s for s in shifts if s.p_value is not None), key=lambda s: s.p_value)
+    tested = sorted((s for s in shifts if s.p_value is not None), key=lambda s: s.p_value or 0.0)
     alpha = 1 - confidence
     running = 0.0
     for rank, s in enumerate(tested):
-        running = max(running, min(1.0, (len(tested) - rank) * s.p_value))
+        running = max(running, min(1.0, (len(tested) - rank) * (s.p_value or 0.0)))
         s.p_adjusted = running
         rel = s.relative or 0.0
         if s.p_adjusted >= alpha:

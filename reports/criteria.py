@@ -116,10 +116,10 @@ def judge_criterion(c: Criterion, run: Summary, baseline: Summary | None, shift:
     if None in levels:
         row.note = "relative level not judged: needs --baseline"
     row.result = "fail" if fail else "warn" if warn else "pass"
-    if row.result == "fail" and c.fail.relative and shift is not None:
+    if row.result == "fail" and c.fail is not None and c.fail.relative and shift is not None:
         if shift.p_value is None:
             row.note = f"no noise check: {shift.note}"
-        elif not (shift.significant and shift.shift > 0):
+        elif not (shift.significant and (shift.shift or 0.0) > 0):
             row.result = "warn"
             row.note = f"within noise: {shift.verdict} (p={shift.p_adjusted:.2g})"
     return row
@@ -141,7 +141,7 @@ def shift_row(s: Shift, level: str, min_effect: float) -> Row:
     if s.p_value is None:
         row.result, row.note = "skipped", s.note
         return row
-    lo, hi = s.relative_ci
+    lo, hi = s.relative_ci or (math.nan, math.nan)
     row.note = f"{s.verdict}: {s.relative:+.1%} [{lo:+.1%}, {hi:+.1%}], p={s.p_adjusted:.2g}"
     if s.verdict == "regression":
         row.result = "fail" if level == "fail" else "warn"

@@ -72,13 +72,13 @@ def evaluate(run: RunData, slo: Slo, baseline: RunData | None = None) -> GateRes
     """Judge ``run`` against ``slo`` (and ``baseline``) without writing anything."""
     summary = run.summary
     slo.check_endpoints(set(summary.endpoints))
-    base_summary = baseline.summary if baseline is not None else None
     reasons = [f"run: {r}" for r in summary.validity.reasons]
     if run.meta.interrupted and not any("interrupted" in r for r in reasons):
         reasons.append("run: interrupted")
     comparison = None
     shifts: dict[tuple[str, str], Shift] = {}
-    if baseline is not None:
+    base_summary = baseline.summary if baseline is not None else None
+    if baseline is not None and base_summary is not None:
         reasons += [f"baseline: {r}" for r in base_summary.validity.reasons]
         policy = slo.baseline
         # Relative percentile criteria get a noise check too; all comparisons share one Holm family.

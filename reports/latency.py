@@ -85,7 +85,7 @@ def _midpoints() -> np.ndarray:
 
 def summary_figures(
     hist: HdrHistogram, percentiles: Sequence[float]
-) -> tuple[list[float], int, float] | None:
+) -> tuple[list[int], int, float] | None:
     """Values at ``percentiles`` (µs), max (µs) and mean (µs) of a run-format histogram, exactly as
     ``get_percentile_to_value_dict``, ``get_max_value`` and ``get_mean_value`` give them, without
     their per-bucket Python loops; None for a histogram of another layout.
@@ -125,7 +125,7 @@ def to_histogram(counts: np.ndarray) -> HdrHistogram:
     return hist
 
 
-def values_at(counts: sp.csr_matrix | np.ndarray, percentiles: Sequence[float]) -> np.ndarray:
+def values_at(counts: sp.csr_matrix | np.ndarray, percentiles: Sequence[float] | np.ndarray) -> np.ndarray:
     """Per row of ``counts``, the value (µs) at each percentile; NaN for empty rows.
 
     Exactly ``HdrHistogram.get_value_at_percentile`` (same target-count rounding, same
@@ -136,7 +136,8 @@ def values_at(counts: sp.csr_matrix | np.ndarray, percentiles: Sequence[float]) 
     array([[2000., 4001.]])
     """
     _, highest = _layout()
-    m = sp.csr_matrix(np.atleast_2d(counts)) if not sp.issparse(counts) else counts.tocsr()
+    sparse = isinstance(counts, sp.spmatrix | sp.sparray)
+    m = counts.tocsr() if sparse else sp.csr_matrix(np.atleast_2d(counts))
     m.sum_duplicates()
     m.sort_indices()
     cum = np.cumsum(m.data)
@@ -175,12 +176,15 @@ class LatencyLog:
     counts: sp.csr_matrix
 
     @classmethod
-    def load(cls, run: RunDir, corrected: bool = False) -> LatencyLog | None:
-        """The raw log of ``run`` (or its CO-corrected one; None if the run has none)."""
-        path = run.path / (CORRECTED_LOG if corrected else RAW_LOG)
-        if corrected and not path.exists():
-            return None
-        return cls.read(path)
+    def load(cls, run: RunDir) -> LatencyLog:
+        """The raw log of ``run``."""
+        return cls.read(run.path / RAW_LOG)
+
+    @classmethod
+    def load_corrected(cls, run: RunDir) -> LatencyLog | None:
+        """The coordinated-omission-corrected log of ``run`` (None if the run has none)."""
+        path = run.path / CORRECTED_LOG
+        return cls.read(path) if path.exists() else None
 
     @classmethod
     def pool_waits(cls, run: RunDir) -> LatencyLog | None:

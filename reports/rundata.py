@@ -55,7 +55,7 @@ class RunData:
     @cached_property
     def corrected(self) -> LatencyLog | None:
         """Interval histograms corrected for coordinated omission (None if the run has none)."""
-        return LatencyLog.load(self.run, corrected=True)
+        return LatencyLog.load_corrected(self.run)
 
     @cached_property
     def summary(self) -> Summary:

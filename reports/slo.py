@@ -109,7 +109,7 @@ class BaselinePolicy(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    metrics: list[Literal["p50", "p90", "p95", "p99"]] = Field(default_factory=lambda: ["p95", "p99"])
+    metrics: list[Literal["p50", "p90", "p95", "p99"]] = Field(default_factory=lambda: ["p95", "p99"])  # type: ignore[arg-type]
     endpoints: list[str] | None = Field(
         None, description="Endpoints to compare; default: Total and every endpoint the SLO names"
     )

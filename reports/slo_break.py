@@ -28,8 +28,9 @@ def p95_break(steps: Sequence[Step], limit_ms: float) -> SloBreak:
     """The concurrency at which the plateaus' p95 crosses ``limit_ms``, linearly interpolated
     between the last plateau under it and the first over it; never extrapolated."""
     pts = sorted((s for s in steps if s.p95 is not None), key=lambda s: s.users)
+    p95 = [float(s.p95 or 0.0) for s in pts]  # every point has one (filtered above)
     for i, s in enumerate(pts):
-        if s.p95 > limit_ms:
+        if p95[i] > limit_ms:
             if i == 0:
                 return SloBreak(
                     limit_ms,
@@ -40,7 +41,7 @@ def p95_break(steps: Sequence[Step], limit_ms: float) -> SloBreak:
                     f"measured concurrency ({s.users:,}): the break lies below it, unmeasured",
                 )
             b = pts[i - 1]
-            users = b.users + (limit_ms - b.p95) * (s.users - b.users) / (s.p95 - b.p95)
+            users = b.users + (limit_ms - p95[i - 1]) * (s.users - b.users) / (p95[i] - p95[i - 1])
             return SloBreak(
                 limit_ms,
                 users,

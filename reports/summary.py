@@ -174,7 +174,7 @@ def build_summary(
     """
     meta = run.meta
     raw = raw if raw is not None else LatencyLog.load(run)
-    corrected_log = corrected_log if corrected_log is not None else LatencyLog.load(run, corrected=True)
+    corrected_log = corrected_log if corrected_log is not None else LatencyLog.load_corrected(run)
     merged = raw.histograms()
     corrected = corrected_log.histograms() if corrected_log is not None else {}
     failures: dict[str, int] = defaultdict(int)

@@ -11,6 +11,7 @@ counter that went down (the API restarted) starts again from zero (``loadgate.ru
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -72,7 +73,7 @@ def rate_limited(samples: list[SutSample]) -> float:
     return increase(_series(_ok(samples), lambda s: s.rate_limited))
 
 
-def breaker_states(samples: list[SutSample]) -> dict[str, dict[str, object]]:
+def breaker_states(samples: list[SutSample]) -> dict[str, dict[str, Any]]:
     """Per circuit breaker: its last state and the share of samples in each state, e.g.
     ``{'last': 'closed', 'closed': 0.95, 'half-open': 0.0, 'open': 0.05}``."""
     ok = _ok(samples)
@@ -91,8 +92,9 @@ def store_latency_ms(samples: list[SutSample]) -> dict[str, tuple[float | None, 
     ops = sorted({op for s in ok for op in s.store_ops})
     out: dict[str, tuple[float | None, int]] = {}
     for op in ops:
-        count = increase(_series(ok, lambda s, op=op: s.store_ops.get(op, {}).get("count", 0.0)))
-        seconds = increase(_series(ok, lambda s, op=op: s.store_ops.get(op, {}).get("sum_s", 0.0)))
+        per_op = [s.store_ops.get(op, {}) for s in ok]
+        count = increase([o.get("count", 0.0) for o in per_op])
+        seconds = increase([o.get("sum_s", 0.0) for o in per_op])
         out[op] = (seconds / count * 1000.0 if count else None, int(count))
     return out
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from loadgate.runformat import TOTAL, EndpointSummary, Summary
+from loadgate.runformat import TOTAL, EndpointSummary, Percentiles, Summary
 from loadgate.runformat.figures import NONE, format_ms, shown
 from reports.rundata import RunData
 
@@ -34,7 +34,7 @@ def pct(value: float | None, digits: int = 1) -> str:
     return NONE if value is None else f"{value * 100:.{digits}f}%"
 
 
-def _percentile(s: EndpointSummary, metric: str) -> str:
+def _percentile(s: Percentiles, metric: str) -> str:
     """A percentile, or ``–`` when too few samples back it (``figures.shown``: p99 needs 100)."""
     return format_ms(shown(s, metric))
 

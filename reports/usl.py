@@ -19,11 +19,14 @@ import numpy as np
 
 from loadgate.errors import InputError
 
+Param = float | np.ndarray
+"""A USL parameter: one value, or an array of draws that broadcasts against ``n``."""
 
-def usl(n: np.ndarray | float, lam: float, alpha: float, beta: float) -> np.ndarray:
+
+def usl(n: Param, lam: Param, alpha: Param, beta: Param) -> np.ndarray:
     """Throughput at concurrency ``n`` under the Universal Scalability Law."""
-    n = np.asarray(n, dtype=float)
-    return lam * n / (1 + alpha * (n - 1) + beta * n * (n - 1))
+    c = np.asarray(n, dtype=float)
+    return lam * c / (1 + alpha * (c - 1) + beta * c * (c - 1))
 
 
 @dataclass
@@ -57,7 +60,8 @@ class UslFit:
         return np.percentile(curves, tail, axis=0), np.percentile(curves, 100 - tail, axis=0)
 
 
-def fit_usl(n: Sequence[float], x: Sequence[float], confidence: float = 0.95, seed: int = 0) -> UslFit:
+def fit_usl(levels: Sequence[float], throughput: Sequence[float], confidence: float = 0.95,
+            seed: int = 0) -> UslFit:
     """Fit the USL by least squares with λ > 0, 0 <= α <= 1, β >= 0 (``scipy.optimize.curve_fit``).
 
     Intervals for λ, α, β come from the covariance (Student t, n − 3 degrees of freedom); those
@@ -69,8 +73,8 @@ def fit_usl(n: Sequence[float], x: Sequence[float], confidence: float = 0.95, se
     """
     from scipy import optimize, stats
 
-    n = np.asarray(n, dtype=float)
-    x = np.asarray(x, dtype=float)
+    n = np.asarray(levels, dtype=float)
+    x = np.asarray(throughput, dtype=float)
     if len(np.unique(n)) < 3:
         raise InputError(
             f"capacity: the USL needs at least 3 concurrency levels, found "

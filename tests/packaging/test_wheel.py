@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -33,8 +34,15 @@ def test_every_code_package_is_listed_in_pyproject():
 def installed(tmp_path_factory) -> dict[str, str]:
     """The wheel built from this tree, unpacked into its own folder that comes first on sys.path."""
     tmp = tmp_path_factory.mktemp("wheel")
+    # Built from a copy of the tracked files: what a clean checkout ships, and no build/ left here.
+    src = tmp / "src"
+    tracked = subprocess.run(["git", "-C", str(ROOT), "ls-files", "-z"], capture_output=True, check=True)
+    for name in tracked.stdout.decode().split("\0"):
+        if name and (ROOT / name).is_file():
+            (src / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, src / name)
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w",
-                    str(tmp / "dist"), str(ROOT)], check=True, capture_output=True)
+                    str(tmp / "dist"), str(src)], check=True, capture_output=True)
     wheel = next((tmp / "dist").glob("loadgate-*.whl"))
     site = tmp / "site"
     subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(site),
