@@ -136,8 +136,7 @@ def values_at(counts: sp.csr_matrix | np.ndarray, percentiles: Sequence[float] |
     array([[2000., 4001.]])
     """
     _, highest = _layout()
-    sparse = isinstance(counts, sp.spmatrix | sp.sparray)
-    m = counts.tocsr() if sparse else sp.csr_matrix(np.atleast_2d(counts))
+    m = sp.csr_matrix(counts) if sp.issparse(counts) else sp.csr_matrix(np.atleast_2d(counts))
     m.sum_duplicates()
     m.sort_indices()
     cum = np.cumsum(m.data)
