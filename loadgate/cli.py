@@ -20,10 +20,11 @@ class OneLineUsageErrors(TyperGroup):
     and a hint: not click's usage block and error panel."""
 
     def main(self, *args, standalone_mode: bool = True, **kwargs):
+        # click's main() takes standalone_mode among its positional parameters too; we pass it by name.
         if not standalone_mode:
-            return super().main(*args, standalone_mode=False, **kwargs)
+            return super().main(*args, standalone_mode=False, **kwargs)  # type: ignore[misc]
         try:
-            code = super().main(*args, standalone_mode=False, **kwargs)
+            code = super().main(*args, standalone_mode=False, **kwargs)  # type: ignore[misc]
         except click_errors.UsageError as exc:
             command = "loadgate" + (f" {exc.ctx.info_name}" if exc.ctx and exc.ctx.parent else "")
             typer.echo(f"{command}: {exc.format_message()}  (see '{command} --help')", err=True)

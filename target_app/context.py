@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import MutableMapping
 from contextvars import ContextVar
 from typing import Any
 
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 # The ASGI scope of the request being served: after routing it carries the matched route.
-scope_var: ContextVar[dict[str, Any] | None] = ContextVar("scope", default=None)
+scope_var: ContextVar[MutableMapping[str, Any] | None] = ContextVar("scope", default=None)
 
 UNMATCHED = "unmatched"
 
 
-def route_of(scope: dict[str, Any] | None) -> str:
+def route_of(scope: MutableMapping[str, Any] | None) -> str:
     """The route template (``/tasks/{id}``) a request matched, or ``unmatched``."""
     if scope is None:
         return UNMATCHED
