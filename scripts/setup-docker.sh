@@ -64,6 +64,15 @@ recipe() {
 }
 TRIM="var/lib/apt/lists/* var/cache/apt/*.bin var/cache/apt/archives/*.deb usr/share/doc/* usr/share/man/* usr/share/info/* usr/share/locale/*"
 
+# The Debian mirror this machine's apt already uses (deb822 sources or a classic sources.list).
+debian_mirror() {
+  local uri
+  uri=$(grep -hsE '^URIs:' /etc/apt/sources.list.d/*.sources | awk '{print $2}' | grep -v security | head -n 1)
+  [ -n "$uri" ] || uri=$(grep -hsE '^deb ' /etc/apt/sources.list | awk '{print $2}' | grep -v security | head -n 1)
+  [ -n "$uri" ] || { log "no Debian mirror found in /etc/apt/sources.list(.d)"; exit 1; }
+  echo "$uri"
+}
+
 base_tag() {
   local key; key=$( (recipe "$1"; echo "$TRIM") | sha256sum | cut -c1-12)
   echo "loadgate-base/$1:bookworm-$key"
@@ -79,7 +88,7 @@ build_base() {
     mkdir -p "$cache_dir/bases"
     local root; root=$(mktemp -d)
     nice -n 19 debootstrap --variant="$variant" --include="${packages// /,}" "$suite" "$root" \
-      http://deb.debian.org/debian >"$cache_dir/bases/debootstrap-$name.log" 2>&1 \
+      "$(debian_mirror)" >"$cache_dir/bases/debootstrap-$name.log" 2>&1 \
       || { tail -20 "$cache_dir/bases/debootstrap-$name.log" >&2; rm -rf "$root"; exit 1; }
     (cd "$root" && eval rm -rf "$TRIM")
     tar -C "$root" --numeric-owner -cf "$tarball.tmp" . && mv "$tarball.tmp" "$tarball"
