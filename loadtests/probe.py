@@ -24,6 +24,12 @@ CACHE = "taskapi_cache_requests_total"
 RATE_LIMITED = "taskapi_rate_limited_total"
 BREAKER = "taskapi_circuit_breaker_state"
 STORE = "taskapi_store_operation_duration_seconds"
+QUEUE_DEPTH = "taskapi_queue_depth"
+QUEUE_AGE = "taskapi_queue_oldest_message_age_seconds"
+OUTBOX_DEPTH = "taskapi_outbox_depth"
+EVENT_COUNTERS = {"taskapi_events_published_total": "published",
+                  "taskapi_events_confirmed_total": "confirmed",
+                  "taskapi_events_outboxed_total": "outboxed", "taskapi_events_lost_total": "lost"}
 
 
 def parse_metrics(text: str, t: float) -> SutSample:
@@ -57,6 +63,29 @@ def parse_metrics(text: str, t: float) -> SutSample:
         breakers=breakers,
         store_ops={k: dict(v) for k, v in store.items()},
     )
+
+
+def parse_queue_metrics(text: str) -> dict[str, dict]:
+    """The async side from ``/metrics``: backlog per queue and the event counters (docs/queue.md).
+
+    ``{"queues": {queue: {"depth": n, "age_s": s}}, "events": {"published": n, "confirmed": n,
+    "outboxed": n, "lost": n, "outbox_depth": n}}``; queues include the ``.dead`` ones. Empty
+    dicts when the API publishes no events.
+    """
+    queues: dict[str, dict[str, float]] = defaultdict(lambda: {"depth": 0.0, "age_s": 0.0})
+    events: dict[str, float] = {}
+    for family in text_string_to_metric_families(text):
+        for s in family.samples:
+            if s.name == QUEUE_DEPTH:
+                queues[s.labels.get("queue", "?")]["depth"] = s.value
+            elif s.name == QUEUE_AGE:
+                queues[s.labels.get("queue", "?")]["age_s"] = s.value
+            elif s.name == OUTBOX_DEPTH:
+                events["outbox_depth"] = s.value
+            elif s.name in EVENT_COUNTERS:
+                key = EVENT_COUNTERS[s.name]
+                events[key] = events.get(key, 0.0) + s.value
+    return {"queues": {k: dict(v) for k, v in queues.items()}, "events": events}
 
 
 def hit_ratio(first: SutSample | None, last: SutSample | None) -> float | None:

@@ -41,3 +41,24 @@ def test_hit_ratio_is_over_the_counters_deltas_with_bypasses_as_misses():
 def test_an_unreachable_sut_is_a_failed_sample_not_an_exception():
     sample = Probe("http://127.0.0.1:9", timeout=1).sample()
     assert sample.ok is False and "127.0.0.1:9" in sample.error
+
+
+QUEUE_METRICS = """\
+taskapi_events_published_total{event="task.created"} 12.0
+taskapi_events_published_total{event="task.completed"} 3.0
+taskapi_events_confirmed_total{event="task.created"} 10.0
+taskapi_events_outboxed_total{event="task.created"} 2.0
+taskapi_outbox_depth 2.0
+taskapi_queue_depth{queue="taskapi.email"} 7.0
+taskapi_queue_depth{queue="taskapi.email.dead"} 1.0
+taskapi_queue_oldest_message_age_seconds{queue="taskapi.email"} 4.5
+"""
+
+
+def test_the_backlog_and_event_counters_are_read_from_the_metrics():
+    from loadtests.probe import parse_queue_metrics
+
+    parsed = parse_queue_metrics(QUEUE_METRICS)
+    assert parsed["queues"]["taskapi.email"] == {"depth": 7.0, "age_s": 4.5}
+    assert parsed["queues"]["taskapi.email.dead"] == {"depth": 1.0, "age_s": 0.0}
+    assert parsed["events"] == {"published": 15.0, "confirmed": 10.0, "outboxed": 2.0, "outbox_depth": 2.0}

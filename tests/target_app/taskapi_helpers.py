@@ -97,3 +97,14 @@ class Clock:
 
     def __call__(self) -> float:
         return self.now
+
+
+async def events_handled(client: httpx.AsyncClient) -> None:
+    """Wait until the in-process queue has handled what was published (its work touches the cache)."""
+    import asyncio
+
+    transport = client.app.state.services.events.transport  # type: ignore[attr-defined]
+    for _ in range(1000):
+        if not hasattr(transport, "idle") or transport.idle():
+            return
+        await asyncio.sleep(0.01)

@@ -15,7 +15,7 @@ LATENCY = "taskapi_http_request_duration_seconds"
 
 async def test_health_names_the_store_and_cache(api):
     response = await api.get("/health")
-    assert response.json() == {"status": "ok", "store": "mongodb", "cache": "redis"}
+    assert response.json() == {"status": "ok", "store": "mongodb", "cache": "redis", "queue": "memory"}
 
 
 async def test_ready_is_200_when_store_and_cache_answer(api):
