@@ -7,10 +7,11 @@
 #
 # Kubernetes v1.31.4 (tools/k8s: one multi-call binary built from the Go module proxy), Debian's
 # etcd-server, containerd, runc and CNI plugins, CoreDNS (tools/coredns), a pause image built from
-# the pause program in the Kubernetes source. Why 1.31: these machines mount cgroup v1, which the
-# kubelet still runs on without a flag up to 1.34 (1.31 put v1 in maintenance mode, 1.35 refuses
-# it unless failCgroupV1 is false); 1.31 is the newest release whose own go.mod and CRI API match
-# Debian's containerd 1.6 as tested upstream, and the one the issue measured.
+# the pause program in the Kubernetes source. Why 1.31: these machines mount cgroup v1. 1.31 put
+# cgroup v1 in maintenance mode (KEP-4569) and added the kubelet option failCgroupV1, default false:
+# it runs on v1 with a warning event. 1.35 turns the default to true (KEP-5573), so a newer kubelet
+# only starts here with an explicit opt-out of a deprecated mode. 1.31 also still supports
+# Debian's containerd 1.6 (CRI v1), and is the release the issue measured building.
 #
 # Network: every address lives in the network namespace `loadgate-node` this script creates: the
 # node (10.250.0.1 on its loopback link), Services (10.250.16.0/24), pods (10.250.128.0/24 on the bridge
@@ -36,7 +37,10 @@ PAUSE_IMAGE=loadgate.local/pause:3.10
 TOOLBOX_IMAGE=loadgate.local/toolbox:1
 COREDNS_IMAGE=loadgate.local/coredns:1.12.4
 log() { echo "setup-cluster: $*" >&2; }
-in_ns() { ip netns exec "$NETNS" "$@"; }
+# Enter the node's network namespace only: `ip netns exec` would also give the process a mount
+# namespace of its own with /sys remounted (no cgroup mounts for the kubelet, and volume mounts
+# containerd could not see).
+in_ns() { nsenter --net="/var/run/netns/$NETNS" "$@"; }
 
 src_hash() { cat "$@" | sha256sum | cut -c1-16; }
 KUBE_BIN=$CACHE/kube-$(src_hash tools/k8s/go.mod tools/k8s/go.sum tools/k8s/main.go)
@@ -84,16 +88,19 @@ image_tar() {
   echo "$out"
 }
 
-# rootfs FILE...: a fresh directory holding FILE... at its top.
-rootfs() { local d; d=$(mktemp -d); cp "$@" "$d/"; chmod 755 "$d"; echo "$d"; }
+# rootfs FILE NAME: a fresh directory holding FILE as /NAME.
+rootfs() { local d; d=$(mktemp -d); cp "$1" "$d/$2"; chmod 755 "$d"; echo "$d"; }
 
 images() {
   mkdir -p "$DIR/images"
+  # Docker makes the images (docker import, scripts/build-images.sh); setup-docker.sh starts it.
+  if [ -x scripts/setup-docker.sh ]; then scripts/setup-docker.sh >&2; fi
+  docker info >/dev/null 2>&1 || { log "docker is not running: the images are made with it"; exit 1; }
   local pause_src; pause_src=$(cd tools/k8s && go list -m -f '{{.Dir}}' k8s.io/kubernetes)/build/pause/linux/pause.c
-  image_tar "$PAUSE_IMAGE" '["/pause"]' "$(rootfs "$CACHE/pause-$(src_hash "$pause_src")")"
-  image_tar "$COREDNS_IMAGE" '["/coredns"]' "$(rootfs "$COREDNS_BIN")"
+  image_tar "$PAUSE_IMAGE" '["/pause"]' "$(rootfs "$CACHE/pause-$(src_hash "$pause_src")" pause)"
+  image_tar "$COREDNS_IMAGE" '["/coredns"]' "$(rootfs "$COREDNS_BIN" coredns)"
   # The toolbox: Debian's static busybox and its applets, for the test's own probe pods.
-  local box; box=$(rootfs /bin/busybox)
+  local box; box=$(rootfs /bin/busybox busybox)
   mkdir -p "$box/bin" "$box/etc" "$box/tmp" && mv "$box/busybox" "$box/bin/" && chmod 1777 "$box/tmp"
   for applet in sh ls cat echo sleep wget nc nslookup id touch mkdir tar; do ln -s busybox "$box/bin/$applet"; done
   printf 'root:x:0:0::/:/bin/sh\nnobody:x:65534:65534::/:/bin/sh\n' >"$box/etc/passwd"
@@ -167,7 +174,7 @@ pki() {
 # start NAME CMD...: run CMD in the node's network namespace, in the background, logged.
 start() {
   local name=$1; shift
-  setsid ip netns exec "$NETNS" "$@" >"$DIR/logs/$name.log" 2>&1 < /dev/null &
+  setsid nsenter --net="/var/run/netns/$NETNS" "$@" >"$DIR/logs/$name.log" 2>&1 < /dev/null &
   echo $! >"$DIR/pids/$name"
 }
 
@@ -214,6 +221,9 @@ state = "$DIR/containerd/state"
   address = "$DIR/containerd.sock.ttrpc"
 [plugins."io.containerd.grpc.v1.cri"]
   sandbox_image = "$PAUSE_IMAGE"
+  # This machine's root lacks CAP_SYS_RESOURCE: no OOM score below containerd's own (runc would
+  # fail to start every sandbox, whose score is -998).
+  restrict_oom_score_adj = true
   [plugins."io.containerd.grpc.v1.cri".containerd]
     snapshotter = "overlayfs"
     default_runtime_name = "runc"
@@ -249,6 +259,7 @@ control_plane() {
     --service-account-key-file "$DIR/pki/sa.pub" --service-account-signing-key-file "$DIR/pki/sa.key" \
     --service-account-issuer https://kubernetes.default.svc.cluster.local \
     --authorization-mode Node,RBAC --enable-admission-plugins NodeRestriction \
+    --kubelet-preferred-address-types InternalIP \
     --allow-privileged=false --profiling=false
   # Host side: 127.0.0.1:$PORT -> Unix socket -> the API server inside the namespace.
   start apiserver-bridge socat "UNIX-LISTEN:$DIR/apiserver.sock,fork,unlink-early" "TCP:$NODE_IP:6443"
@@ -287,6 +298,7 @@ clusterDNS: [$DNS_IP]
 clusterDomain: cluster.local
 resolvConf: $DIR/resolv.conf
 failSwapOn: false
+oomScoreAdj: 0  # a lower score needs CAP_SYS_RESOURCE, which root lacks here
 # Our images are imported, never pulled: keep them whatever the disk says.
 imageGCHighThresholdPercent: 100
 imageGCLowThresholdPercent: 99
@@ -299,7 +311,7 @@ EOF
     --pod-infra-container-image "$PAUSE_IMAGE"
   start kube-proxy "$KUBE_BIN" kube-proxy --kubeconfig "$DIR/kube-proxy.kubeconfig" \
     --hostname-override "$NODE" --cluster-cidr "$POD_CIDR" --proxy-mode iptables \
-    --conntrack-max-per-core 0 --metrics-bind-address 127.0.0.1:10249 --healthz-bind-address 127.0.0.1:10256
+    --conntrack-max-per-core 0 --oom-score-adj 0 --metrics-bind-address 127.0.0.1:10249 --healthz-bind-address 127.0.0.1:10256
   wait_for kubelet 180 kctl wait --for=condition=Ready "node/$NODE" --timeout=5s
 }
 
@@ -340,7 +352,8 @@ down() {
   if [ -S "$DIR/containerd.sock" ]; then
     mapfile -t netns < <(for c in $("${CTR[@]}" containers ls -q 2>/dev/null); do
       "${CTR[@]}" containers info "$c" 2>/dev/null | python3 -c 'import json, sys
-for ns in json.load(sys.stdin).get("Spec", {}).get("linux", {}).get("namespaces", []):
+info = json.loads(sys.stdin.read() or "{}")
+for ns in (info.get("Spec") or {}).get("linux", {}).get("namespaces", []):
     if ns.get("type") == "network" and ns.get("path", "").startswith("/var/run/netns/"): print(ns["path"])'
     done | sort -u)
     for task in $("${CTR[@]}" tasks ls -q 2>/dev/null); do "${CTR[@]}" tasks kill -s SIGKILL "$task" 2>/dev/null || true; done

@@ -29,7 +29,16 @@ def pytest_collection_modifyitems(items):
 
 @pytest.fixture(scope="session")
 def kubeconfig() -> Path:
-    """The admin kubeconfig of a freshly started cluster; the cluster goes down after the session."""
+    """The admin kubeconfig of a freshly started cluster; the cluster goes down after the session.
+
+    LOADGATE_CLUSTER_KUBECONFIG=path uses a cluster already up (scripts/setup-cluster.sh up) and
+    leaves it running, to look at after a failure.
+    """
+    given = os.environ.get("LOADGATE_CLUSTER_KUBECONFIG")
+    if given:
+        os.environ["KUBECONFIG"] = given
+        yield Path(given)
+        return
     up = subprocess.run([str(SCRIPT), "up"], capture_output=True, text=True, timeout=3 * 3600)
     if up.returncode != 0:
         subprocess.run([str(SCRIPT), "down"], capture_output=True, timeout=600)

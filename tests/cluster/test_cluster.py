@@ -69,7 +69,8 @@ def test_a_pod_of_our_own_resolves_the_api_servers_service_and_reaches_it(kubeco
             "automountServiceAccountToken": False,
             "containers": [{
                 "name": "probe", "image": TOOLBOX, "imagePullPolicy": "Never",
-                "command": ["sh", "-c", f"nslookup {API_NAME} && nc -z -w 5 {API_NAME} 443 && echo reached"],
+                "command": ["sh", "-c",
+                            f"nslookup {API_NAME} && nc -w 5 {API_NAME} 443 </dev/null && echo reached"],
                 "securityContext": {"runAsUser": 65534, "runAsNonRoot": True,
                                     "allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
                                     "capabilities": {"drop": ["ALL"]}},
