@@ -358,17 +358,27 @@ class Session:
         raw, corrected = self.collector.take_closed(before)
         if not raw:
             return
-        self.logs[0].append(raw)
-        self.logs[1].append(corrected)
         counts = self.collector.per_interval()
+        rows = []
         for t in sorted({iv.start for iv in raw} - self.persisted_intervals):
             requests, failures = counts.get(t, ({}, {}))
-            self.writer.append(rf.TIMELINE, rf.TimelineRow(
-                t=t, users=self.users_by_interval.get(t, 0), requests=requests, failures=failures))
+            rows.append(rf.TimelineRow(t=t, users=self.users_by_interval.get(t, 0), requests=requests,
+                                       failures=failures))
             self.persisted_intervals.add(t)
         meta.persisted_until = max(iv.start + iv.length for iv in raw)
         meta.workers_seen, meta.problems = list(self.workers_seen.values()), list(self.problems)
-        self.writer.write_meta(meta)
+        snapshot = meta.model_copy(deep=True)
+        logs = self.logs
+
+        def write() -> None:
+            logs[0].append(raw)
+            logs[1].append(corrected)
+            for row in rows:
+                self.writer.append(rf.TIMELINE, row)
+            self.writer.write_meta(snapshot)
+
+        # fsync blocks: in a thread of gevent's pool, so the users' event loop never waits on the disk
+        gevent.get_hub().threadpool.apply(write)
 
     def _probe_loop(self, probe: Probe) -> None:
         while True:
