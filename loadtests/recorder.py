@@ -185,7 +185,7 @@ class Collector:
         self.persisted.update(keys)
 
         def encoded(cells: dict[Key, _Cell]) -> list[IntervalHistogram]:
-            return [IntervalHistogram(ep, t, INTERVAL_S, cells[(t, ep)].for_log())  # type: ignore[arg-type]
+            return [IntervalHistogram(ep, t, INTERVAL_S, cells[(t, ep)].for_log())
                     for t, ep in keys if (t, ep) in cells]
 
         return encoded(self.raw), encoded(self.corrected)
@@ -223,7 +223,7 @@ class Collector:
         """The interval log, from the encoded histograms: hours of intervals are never all
         decoded at once (each would be ~190 KB of counts). ``pool``: the pool-wait log."""
         cells = self.pool if pool else self.corrected if corrected else self.raw
-        write_hlog(path, (IntervalHistogram(ep, t, INTERVAL_S, cell.for_log())  # type: ignore[arg-type]
+        write_hlog(path, (IntervalHistogram(ep, t, INTERVAL_S, cell.for_log())
                           for (t, ep), cell in cells.items()), base_time)
 
     def per_interval(self) -> dict[float, tuple[dict[str, int], dict[str, int]]]:

@@ -74,8 +74,8 @@ def status(context: Context = None, namespace: Namespace = "loadgate",
     except InputError as exc:
         raise _fail(exc) from None
     typer.echo(state.describe())
-    if wait:
-        raise typer.Exit(state.exit_code)
+    if wait:  # wait() returns only a finished master, whose exit code is known
+        raise typer.Exit(state.exit_code if state.exit_code is not None else 1)
 
 
 @swarm_app.command()

@@ -10,12 +10,9 @@ from pathlib import Path
 
 import yaml
 
-from loadgate.errors import EXIT_USAGE, VERDICT_EXIT_CODES
+from loadgate.errors import verdict_of
 from loadgate.swarm.kubectl import SwarmError, kubectl, run
 from loadgate.swarm.manifests import MASTER, NAMESPACE, WORKERS, load_objects, secret_names
-
-VERDICTS = {code: verdict for verdict, code in VERDICT_EXIT_CODES.items()} | {EXIT_USAGE: "BAD INPUT"}
-
 
 @dataclass
 class MasterState:
@@ -31,7 +28,7 @@ class MasterState:
         """GO / NO-GO / WARN / INVALID / BAD INPUT once finished, else None."""
         if self.exit_code is None:
             return None
-        return VERDICTS.get(self.exit_code, f"FAILED (exit {self.exit_code})")
+        return verdict_of(self.exit_code)
 
     def describe(self) -> str:
         """One line for people."""

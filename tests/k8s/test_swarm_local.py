@@ -19,12 +19,13 @@ import pytest
 from k8s_manifests import command_line, container, resolve_env
 
 from loadgate import swarm
+from loadgate.errors import VERDICT_EXIT_CODES
 from testsupport import servers
 
 WORKERS = 2
 RUN_TIMEOUT_S = 600  # the smoke scenario plus start-up, seeding and the gate
 # INVALID is a verdict too: on a small shared machine the generator may be the bottleneck.
-VERDICT_CODES = {0: "GO", 1: "NO-GO", 3: "WARN", 4: "INVALID"}
+VERDICT_CODES = {code: verdict for verdict, code in VERDICT_EXIT_CODES.items()}
 
 TEST_SECRETS = {
     ("loadgate-api", "jwt-secret"): secrets.token_hex(32),
