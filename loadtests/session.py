@@ -39,7 +39,6 @@ import gevent.pool
 from locust.env import Environment
 from locust.runners import (
     STATE_CLEANUP,
-    STATE_MISSING,
     STATE_STOPPED,
     STATE_STOPPING,
     WORKER_REPORT_INTERVAL,
@@ -63,9 +62,9 @@ from loadtests.probe import Probe
 from loadtests.protocol import REPORT_KEY, SETUP_MESSAGE, SETUP_REQUEST, ProtocolError, Setup, WorkerReport
 from loadtests.recorder import Collector
 from loadtests.scenario import Scenario
-from loadtests.shapes import users_at
 from loadtests.status import StatusLine, make_console
 from loadtests.target import TargetError
+from loadtests.watch import RunWatch
 from loadtests.webui import hide_our_arguments_from_locust
 
 logger = logging.getLogger("loadgate")
@@ -77,8 +76,6 @@ FINAL_REPORT_TIMEOUT_S = 15.0
 STOPPED_STATES = (STATE_STOPPING, STATE_STOPPED, STATE_CLEANUP)
 PERSIST_LAG_S = WORKER_REPORT_INTERVAL + 1.0
 """An interval is appended to the logs this long after it ends: by then every worker has shipped it."""
-USERS_SHORT_FRACTION = 0.9
-USERS_GRACE_S = 15.0
 """Users below this fraction of the shape for longer than this make the run invalid (spawning
 and a ramp's steps settle well within it)."""
 
@@ -135,10 +132,7 @@ class Session:
         self.runner: Runner | None = None
         self.loops = gevent.pool.Group()
         self.rps_window: deque[tuple[float, int]] = deque(maxlen=8)
-        self.workers_seen: dict[str, rf.WorkerRecord] = {}
-        self.problems: list[str] = []
-        self.short_since: float | None = None
-        self.short_users: tuple[int, int] = (0, 0)
+        self.watch = RunWatch(opts.scenario, distributed=opts.expect_workers > 0)
         self.logs: tuple[rf.HlogAppender, rf.HlogAppender] | None = None
         self.persisted_intervals: set[float] = set()
 
@@ -294,54 +288,9 @@ class Session:
             status.update(now - self.started_at, runner.user_count, rps, p95, requests, failures,
                           probe.hit_ratio())
             self.collector.compact(now)
-            self._watch_workers(runner, now)
-            self._watch_users(runner.user_count, now)
+            self.watch.workers(runner, now, self.final_reports)
+            self.watch.users(runner.user_count, now)
             gevent.sleep(TICK_S)
-
-    def _at(self, t: float) -> str:
-        return f"{t - self.started_at:.0f}s of {self.scenario.duration or 0:.0f}s"
-
-    def _watch_workers(self, runner, now: float) -> None:
-        """Record each worker's join, and its loss: gone or silent before the run ended."""
-        if not self.distributed:
-            return
-        for client_id, node in list(runner.clients.items()):
-            if client_id not in self.workers_seen and node.state != STATE_MISSING:
-                self.workers_seen[client_id] = rf.WorkerRecord(worker=client_id, joined_at=now)
-        for client_id, record in self.workers_seen.items():
-            node = runner.clients.get(client_id)
-            if record.lost_at is not None or (node is not None and node.state != STATE_MISSING):
-                continue
-            record.lost_at = self.final_reports.get(client_id, (now, ""))[0]
-            record.reason = "missed its heartbeats" if node is not None else "left before the end"
-            self._problem(f"worker {client_id} lost at {self._at(record.lost_at)} ({record.reason}): "
-                          f"its users stopped")
-
-    def _watch_users(self, users: int, now: float) -> None:
-        """Users below the shape for longer than the grace make the run invalid (once per stretch).
-
-        Closed model only: an open model's users are a pool that fills over its ramp, not the load.
-        """
-        if self.scenario.model != "closed":
-            return
-        want = users_at(self.scenario, now - self.started_at) or 0
-        if users >= USERS_SHORT_FRACTION * want:
-            self._end_shortfall(now)
-            return
-        if self.short_since is None:
-            self.short_since = now
-        self.short_users = (min(users, self.short_users[0]) if self.short_users[1] else users, want)
-
-    def _end_shortfall(self, now: float) -> None:
-        if self.short_since is not None and now - self.short_since > USERS_GRACE_S:
-            low, want = self.short_users
-            self._problem(f"users below the shape from {self._at(self.short_since)} to {self._at(now)} "
-                          f"(as few as {low} of {want})")
-        self.short_since, self.short_users = None, (0, 0)
-
-    def _problem(self, text: str) -> None:
-        logger.warning("run invalid: %s", text)
-        self.problems.append(text)
 
     def _persist_loop(self, meta: rf.Meta) -> None:
         while True:
@@ -366,7 +315,7 @@ class Session:
                                        failures=failures))
             self.persisted_intervals.add(t)
         meta.persisted_until = max(iv.start + iv.length for iv in raw)
-        meta.workers_seen, meta.problems = list(self.workers_seen.values()), list(self.problems)
+        meta.workers_seen, meta.problems = self.watch.records()
         snapshot = meta.model_copy(deep=True)
         logs = self.logs
 
@@ -410,8 +359,9 @@ class Session:
         base = rf.interval_start(meta.started_at)
         self.logs = (rf.HlogAppender(self.writer.file(rf.RAW_LOG), base),
                      rf.HlogAppender(self.writer.file(rf.CORRECTED_LOG), base, ))
-        self._watch_workers(runner, self.started_at)
-        meta.workers_seen = list(self.workers_seen.values())
+        self.watch.start(self.started_at)
+        self.watch.workers(runner, self.started_at, self.final_reports)
+        meta.workers_seen = self.watch.records()[0]
         if self.generator is not None:
             self.calibrations.append(self.generator.calibrate("start"))
         self.writer.write_meta(meta)
@@ -428,8 +378,8 @@ class Session:
                     break
                 self.interrupts.event.wait(timeout=min(0.5, max(0.0, end - time.time())))
             meta.ended_at = self.stopped_at = time.time()
-            self._watch_workers(runner, meta.ended_at)
-            self._end_shortfall(meta.ended_at)
+            self.watch.workers(runner, meta.ended_at, self.final_reports)
+            self.watch.end_shortfall(meta.ended_at)
             workers = set(runner.clients) | set(self.final_reports) if self.distributed else set()
             runner.stop()
             self._await_final_reports(workers)
@@ -472,7 +422,7 @@ class Session:
             meta.ended_at = meta.started_at
         meta.interrupted = self.interrupts.reason is not None
         meta.interrupt_reason = self.interrupts.reason
-        meta.workers_seen, meta.problems = list(self.workers_seen.values()), list(self.problems)
+        meta.workers_seen, meta.problems = self.watch.records()
         meta.persisted_until = meta.ended_at
         # The logs appended as the run went are rewritten whole: late payloads are in these.
         meta.calibration = sorted(self.calibrations, key=lambda c: (c.t, c.process))
