@@ -27,6 +27,7 @@ from target_app.store import StoreUnavailable
 from target_app.store.guarded import GuardedStore
 
 DRAIN_BATCH = 200
+CLOSE_TIMEOUT_S = 5.0
 
 
 class Transport(Protocol):
@@ -135,4 +136,7 @@ class EventPublisher:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-        await self.transport.close()
+        try:  # a broker that stopped answering must not hold the shutdown
+            await asyncio.wait_for(self.transport.close(), CLOSE_TIMEOUT_S)
+        except TimeoutError:
+            logger.warning("events transport did not close in time", extra={"queue": self.kind})
