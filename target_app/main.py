@@ -20,6 +20,7 @@ from target_app.cache import make_cache
 from target_app.caching import GuardedCache
 from target_app.deps import Services
 from target_app.events import EventPublisher
+from target_app.events.publisher import Transport
 from target_app.hotpath import CachedListReads
 from target_app.logs import configure_logging, logger
 from target_app.middleware import RequestContextMiddleware
@@ -62,7 +63,7 @@ def build_events(settings: Settings, services: Services) -> EventPublisher:
     if settings.AMQP_URL:
         from target_app.events.amqp import AmqpTransport
 
-        transport = AmqpTransport(settings.AMQP_URL, timeout_s=settings.AMQP_TIMEOUT_MS / 1000)
+        transport: Transport = AmqpTransport(settings.AMQP_URL, timeout_s=settings.AMQP_TIMEOUT_MS / 1000)
     else:
         from target_app.events.memory import MemoryTransport
         from target_app.worker.handlers import Handlers

@@ -15,7 +15,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from pydantic import ValidationError
@@ -80,7 +80,8 @@ def serve_worker(
     if metrics_port:
         env["WORKER_METRICS_PORT"] = str(metrics_port)
     try:
-        settings = Settings(**({"WORKER_METRICS_PORT": metrics_port} if metrics_port else {}))
+        overrides: dict[str, Any] = {"WORKER_METRICS_PORT": metrics_port} if metrics_port else {}
+        settings = Settings(**overrides)
     except ValidationError as exc:
         for error in exc.errors():
             where = ".".join(str(p) for p in error["loc"])

@@ -14,6 +14,7 @@ from loadgate.errors import verdict_of
 from loadgate.swarm.kubectl import SwarmError, kubectl, run
 from loadgate.swarm.manifests import MASTER, NAMESPACE, WORKERS, load_objects, secret_names
 
+
 @dataclass
 class MasterState:
     """Where the master Job is: ``pending``, ``running`` or ``finished`` (with its exit code)."""

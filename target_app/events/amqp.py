@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import aio_pika
@@ -40,7 +41,7 @@ def message_for(event: Event, headers: dict | None = None) -> aio_pika.Message:
         timestamp=datetime.fromtimestamp(event.occurred_ms / 1000, UTC))
 
 
-async def declare_topology(channel: AbstractChannel, retry_delays_ms: list[int] = ()) -> AbstractExchange:
+async def declare_topology(channel: AbstractChannel, retry_delays_ms: Sequence[int] = ()) -> AbstractExchange:
     """Declare the exchanges, work queues, dead-letter queues and (for a worker) delay queues.
 
     Every work queue dead-letters to ``<queue>.dead`` under its own name, so a dead letter lands

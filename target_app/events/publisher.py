@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from target_app.breaker import CircuitBreaker
@@ -33,7 +34,10 @@ CLOSE_TIMEOUT_S = 5.0
 class Transport(Protocol):
     kind: str
     durable: bool
-    connected: bool
+
+    @property
+    def connected(self) -> bool: ...
+
 
     async def start(self) -> None: ...
     async def publish(self, event: Event) -> None: ...
@@ -53,7 +57,8 @@ class EventPublisher:
 
     async def start(self) -> None:
         await self.transport.start()
-        jobs = [(self.settings.QUEUE_STATS_SECONDS, self.stats)]
+        jobs: list[tuple[float, Callable[[], Awaitable[object]]]] = [
+            (self.settings.QUEUE_STATS_SECONDS, self.stats)]
         if self.transport.durable:
             jobs.append((self.settings.OUTBOX_DRAIN_SECONDS, self.drain))
         self._tasks += [asyncio.create_task(self._every(seconds, job)) for seconds, job in jobs]

@@ -249,9 +249,11 @@ class MongoStore:
         if uid is None:
             return {"counts": {}, "overdue": 0}
         # Two pipelines, each FerretDB-safe: one $sum accumulator per $group, and a $count stage.
-        by_status = [{"$match": {"userId": uid}}, {"$group": {"_id": "$status", "n": {"$sum": 1}}}]
-        overdue = [{"$match": {"userId": uid, "status": {"$ne": "done"}, "dueDate": {"$lt": now}}},
-                   {"$count": "n"}]
+        by_status: list[dict[str, Any]] = [{"$match": {"userId": uid}},
+                                           {"$group": {"_id": "$status", "n": {"$sum": 1}}}]
+        overdue: list[dict[str, Any]] = [
+            {"$match": {"userId": uid, "status": {"$ne": "done"}, "dueDate": {"$lt": now}}},
+            {"$count": "n"}]
         with _translated():
             groups, late = await asyncio.gather(self._aggregate(by_status), self._aggregate(overdue))
         return {"counts": {g["_id"]: int(g["n"]) for g in groups},

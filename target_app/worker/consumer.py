@@ -46,7 +46,8 @@ async def on_message(handlers: Handlers, channel: AbstractChannel, queue: str,
                      message: AbstractIncomingMessage) -> None:
     """Handle one delivery, then ack, retry or dead-letter it."""
     settings = handlers.settings
-    attempt = int(message.headers.get("x-attempt", 1) or 1)
+    raw = message.headers.get("x-attempt", 1)
+    attempt = int(raw) if isinstance(raw, int | str) and str(raw).isdigit() else 1
     outcome = await handle(handlers, queue, message.body, attempt=attempt,
                            max_attempts=settings.WORKER_MAX_ATTEMPTS)
     if outcome is Outcome.DONE:
