@@ -12,6 +12,7 @@ only (never Locust, gevent or ``loadtests``), so any report can be rebuilt from 
   ``report.html`` and ``report.md``.
 - ``plateaus``, ``usl``, ``slo_break``, ``capacity``: held levels of users, the Universal
   Scalability Law fitted over them, where the p95 breaks its SLO, and what it all says;
+  ``backtest``: the model's own out-of-sample error on held-out top levels;
   ``plan``: workers and replicas for a load.
 - ``notebook``: the capacity notebook, executed and rendered.
 - ``sut``: the API's own counters (increases from ``loadgate.runformat.counters``).
