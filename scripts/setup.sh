@@ -55,5 +55,3 @@ fi
 mkdir -p .cache/bin
 ln -sf "$bin" .cache/bin/ferretdb-lite
 
-# Docker for tests/containers: docker.io, Compose v2, dockerd, the local Debian bases.
-scripts/setup-docker.sh
