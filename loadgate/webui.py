@@ -48,7 +48,8 @@ TABLES = [
     {"key": LATENCY_TAB, "structure": [
         {"key": "endpoint", "title": "endpoint"}, {"key": "kind", "title": "latency"},
         {"key": "count", "title": "requests"}, {"key": "failures", "title": "failures"},
-        {"key": "p50", "title": "p50 ms"}, {"key": "p95", "title": "p95 ms"}, {"key": "p99", "title": "p99 ms"},
+        {"key": "p50", "title": "p50 ms"}, {"key": "p95", "title": "p95 ms"},
+        {"key": "p99", "title": "p99 ms"},
         {"key": "p999", "title": "p99.9 ms"}, {"key": "max", "title": "max ms"}]},
     {"key": SUT_TAB, "structure": [{"key": "item", "title": "figure"}, {"key": "value", "title": "value"}]},
     {"key": SLO_TAB, "structure": [
@@ -91,7 +92,8 @@ def validity_reasons(samples: list[GeneratorSample]) -> list[str]:
             reasons.append(f"generator {process} above {CPU_SATURATED_PERCENT:.0f}% CPU for {seconds:.0f}s")
     lag = loop_lag_p99(samples)
     if lag is not None and lag > LOOP_LAG_P99_BOUND_MS:
-        reasons.append(f"generator event-loop lag p99 {lag:.1f} ms above the {LOOP_LAG_P99_BOUND_MS:.0f} ms bound")
+        reasons.append(f"generator event-loop lag p99 {lag:.1f} ms above the "
+                       f"{LOOP_LAG_P99_BOUND_MS:.0f} ms bound")
     return reasons
 
 
@@ -128,20 +130,25 @@ def sut_rows(live) -> list[dict]:
     for breaker in sorted({b for s in ok for b in s.breakers}):
         states = [s.breakers.get(breaker, 0.0) for s in ok]
         opened = sum(1 for a, b in zip(states, states[1:], strict=False) if b > 0 and a == 0)
-        rows.append({"item": f"breaker {breaker}", "value": f"state {states[-1]:.0f} (0 closed), opened {opened}x"})
+        rows.append({"item": f"breaker {breaker}",
+                     "value": f"state {states[-1]:.0f} (0 closed), opened {opened}x"})
     by_process: dict[str, list[GeneratorSample]] = {}
     for s in live.generator:
         by_process.setdefault(s.process, []).append(s)
     for process, samples in sorted(by_process.items()):
-        lag = loop_lag_p99(samples)
+        lag, cpu_max = loop_lag_p99(samples), max(s.cpu_percent for s in samples)
         rows.append({"item": f"generator {process}",
-                     "value": f"CPU {samples[-1].cpu_percent:.0f}% (max {max(s.cpu_percent for s in samples):.0f}%), "
+                     "value": f"CPU {samples[-1].cpu_percent:.0f}% (max {cpu_max:.0f}%), "
                               f"loop lag p99 {format_ms(lag)} ms"})
     reasons = validity_reasons(live.generator)
     rows.append({"item": "run validity", "value": f"{NO_LONGER_VALID}: {'; '.join(reasons)}" if reasons
                  else f"valid so far (CPU < {CPU_SATURATED_PERCENT:.0f}% for {CPU_SATURATED_SECONDS:.0f}s, "
                       f"loop lag p99 < {LOOP_LAG_P99_BOUND_MS:.0f} ms)"})
     return rows
+
+
+def _slo_row(criterion: str, status: str, measured: str = "", limit: str = "") -> dict:
+    return {"criterion": criterion, "measured": measured, "limit": limit, "status": status}
 
 
 class LoadgatePage:
@@ -200,6 +207,7 @@ class LoadgatePage:
         if self._cache is not None and now - self._cache[0] < CACHE_LIVE_S:
             return self._cache[1]
         live = self.ui.live() if self.ui is not None else None
+        out: dict
         if live is None:
             out = {"run_id": None, "state": "ready", "tabs": {LATENCY_TAB: [], SUT_TAB: [], SLO_TAB: []}}
         else:
@@ -220,21 +228,21 @@ class LoadgatePage:
                 row = judge_criterion(c, summary, None)
                 status = STATUS.get(row.result)
                 if status is None:  # invalid: too few samples, or nothing recorded yet
-                    status = NOT_ENOUGH if row.measured is None or "samples" in row.note else f"INVALID: {row.note}"
-                rows.append({"criterion": c.name, "measured": format_value(row.measured, METRICS[c.metric].unit),
-                             "limit": row.limit, "status": status})
+                    too_few = row.measured is None or "samples" in row.note
+                    status = NOT_ENOUGH if too_few else f"INVALID: {row.note}"
+                measured = format_value(row.measured, METRICS[c.metric].unit)
+                rows.append(_slo_row(c.name, status, measured, row.limit))
         else:
-            rows.append({"criterion": "(the scenario names no SLO)", "measured": "", "limit": "", "status": ""})
+            rows.append(_slo_row("(the scenario names no SLO)", ""))
         if live.running:
-            rows.append({"criterion": "verdict", "measured": "", "limit": "", "status": "when the test stops"})
+            rows.append(_slo_row("verdict", "when the test stops"))
         elif done is None:
-            rows.append({"criterion": "verdict", "measured": "", "limit": "", "status": "writing the run directory"})
+            rows.append(_slo_row("verdict", "writing the run directory"))
         else:
-            rows.append({"criterion": "verdict", "measured": "", "limit": "",
-                         "status": done.get("verdict") or "no SLO"})
-            rows.append({"criterion": "report", "measured": "", "limit": "",
-                         "status": f"/loadgate/report/{live.run_id} (or Download Data: {REPORT_LINK_TITLE})"})
-            rows.append({"criterion": "run directory", "measured": "", "limit": "", "status": str(live.path)})
+            rows.append(_slo_row("verdict", done.get("verdict") or "no SLO"))
+            link = f"/loadgate/report/{live.run_id} (or Download Data: {REPORT_LINK_TITLE})"
+            rows.append(_slo_row("report", link))
+            rows.append(_slo_row("run directory", str(live.path)))
         return rows
 
     # ---- the end of a test ----------------------------------------------------------------

@@ -23,7 +23,8 @@ class Interrupts:
         self.event = Event()
 
     def install(self) -> Interrupts:
-        self._handlers = [gevent.signal_handler(sig, self._on_signal, sig) for sig in (signal.SIGINT, signal.SIGTERM)]
+        self._handlers = [gevent.signal_handler(sig, self._on_signal, sig)
+                          for sig in (signal.SIGINT, signal.SIGTERM)]
         return self
 
     def uninstall(self) -> None:

@@ -23,6 +23,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import gevent
 from hdrh.histogram import HdrHistogram
@@ -32,14 +33,14 @@ from rich.console import Console
 
 from loadgate import runformat as rf
 from loadgate.runformat import TOTAL
+from loadtests import provenance
 from loadtests.generator import Generator, load_user_class
 from loadtests.interrupts import Interrupts
 from loadtests.journeys import pool_size
 from loadtests.locust_csv import LocustCsv
 from loadtests.locust_shape import ScenarioShape
-from loadtests.preparation import prepare_target, seed
+from loadtests.preparation import Target, prepare_target, seed
 from loadtests.probe import Probe
-from loadtests import provenance
 from loadtests.protocol import REPORT_KEY, SETUP_MESSAGE, SETUP_REQUEST, ProtocolError, Setup, WorkerReport
 from loadtests.scenario import Scenario
 from loadtests.session import RunOptions, Session
@@ -162,7 +163,8 @@ class UiRun(Session):
         self.interrupts.event.wait()
         if self.finished is None and self.stopped_at is None:
             logger.warning("stopping the test: %s", self.interrupts.reason)
-            gevent.spawn(self.runner.stop)
+            runner: Any = self.runner
+            gevent.spawn(runner.stop)
 
     def stopping(self) -> None:
         if self.stopped_at is None:
@@ -170,16 +172,16 @@ class UiRun(Session):
 
     def end(self, meta: rf.Meta) -> Path:
         """The users are stopped: collect the last reports, write and rename the run directory."""
-        runner = self.runner
+        runner: Any = self.runner
         self.stopping()
         self.watchdog.kill()
-        meta.ended_at = self.stopped_at
+        stopped = meta.ended_at = self.stopped_at or time.time()
         planned = self.scenario.duration or 0
-        if self.interrupts.reason is None and self.stopped_at - self.started_at < planned - STOP_SLACK_S:
-            self.interrupts.reason = (f"stopped from the web UI after {self.stopped_at - self.started_at:.0f}s "
-                                      f"of {planned:.0f}s")
-        self._watch_workers(runner, meta.ended_at)
-        self._end_shortfall(meta.ended_at)
+        if self.interrupts.reason is None and stopped - self.started_at < planned - STOP_SLACK_S:
+            ran = stopped - self.started_at
+            self.interrupts.reason = f"stopped from the web UI after {ran:.0f}s of {planned:.0f}s"
+        self._watch_workers(runner, stopped)
+        self._end_shortfall(stopped)
         if self.distributed:
             self._await_final_reports(set(runner.clients) | set(self.final_reports))
         self.loops.kill(block=True)
@@ -207,9 +209,15 @@ class UiSession:
         self.interrupts = Interrupts().install()
         self.run: UiRun | None = None
         self.meta: rf.Meta | None = None
-        self.env: Environment | None = None
-        self.base: Session | None = None
-        self.web = None
+        self.env: Environment
+        self.target: Target
+        self.web: Any = None
+        self.base = Session(RunOptions(
+            opts.scenario, opts.scenario_file, opts.out, spawn_workers=opts.workers,
+            expect_workers=opts.workers,
+            master_bind_host="127.0.0.1", master_bind_port=opts.master_bind_port, console=self.console))
+        self.base.interrupts.uninstall()
+        self.base.interrupts = self.interrupts
         self.finishing: gevent.Greenlet | None = None
         self.command = ["loadgate", "ui", *sys.argv[1:]]  # before Locust's page is shown an empty one
         self.pending_calibrations: list[rf.Calibration] = []
@@ -227,16 +235,13 @@ class UiSession:
         warn_once()
         user_class = load_user_class(s.user_class)
         distributed = opts.workers > 0
-        base = self.base = Session(RunOptions(
-            s, opts.scenario_file, opts.out, spawn_workers=opts.workers, expect_workers=opts.workers,
-            master_bind_host="127.0.0.1", master_bind_port=opts.master_bind_port, console=self.console))
-        base.interrupts.uninstall()
-        base.interrupts = self.interrupts
+        base = self.base
         try:
-            base.target = prepare_target(s, self.console, self.interrupts)
-            self.accounts = seed(s, base.target, self.console, self.interrupts)
+            base.target = self.target = prepare_target(s, self.console, self.interrupts)
+            self.accounts = seed(s, self.target, self.console, self.interrupts)
             self.shape = FormShape(s)
-            env = self.env = Environment(user_classes=[user_class], shape_class=self.shape, host=base.target.url)
+            env = self.env = Environment(user_classes=[user_class], shape_class=self.shape,
+                                         host=self.target.url)
             env.parsed_options = self._form_defaults()
             if distributed:
                 runner = base.runner = env.create_master_runner("127.0.0.1", opts.master_bind_port)
@@ -251,13 +256,13 @@ class UiSession:
                 base.runner = env.create_local_runner()
                 self.monitor = base.generator.monitor
             env.events.test_start.add_listener(self._on_test_start)
-            env.events.test_stopping.add_listener(lambda **_: self.run and self.run.stopping())
+            env.events.test_stopping.add_listener(self._on_test_stopping)
             env.events.test_stop.add_listener(self._on_test_stop)
             hide_our_arguments_from_locust()
             self.web = env.create_web_ui(host=web_host, port=web_port)
             if on_web_ui is not None:
                 on_web_ui(self)
-            self.console.print(f"Locust web UI: http://{web_host}:{web_port}  (target {base.target.url}, "
+            self.console.print(f"Locust web UI: http://{web_host}:{web_port}  (target {self.target.url}, "
                                f"{opts.workers} worker(s); runs into {opts.out}; Ctrl-C to quit)",
                                highlight=False)
             self.interrupts.event.wait()
@@ -282,7 +287,8 @@ class UiSession:
     def _send_setup(self, environment, msg, **_kwargs) -> None:
         s = self.run.scenario if self.run is not None and self.run.finished is None else self.scenario
         setup = Setup(s.model_dump(mode="json"), self.accounts, s.seed.password, self.opts.workers)
-        self.base.runner.send_message(SETUP_MESSAGE, setup.to_message(), client_id=msg.node_id)
+        runner: Any = self.base.runner
+        runner.send_message(SETUP_MESSAGE, setup.to_message(), client_id=msg.node_id)
         self.base.set_up.add(msg.node_id)
 
     def _on_worker_report(self, client_id: str, data: dict) -> None:
@@ -304,7 +310,7 @@ class UiSession:
             self.finishing.join(timeout=60)  # the last run's directory is written first
         s = self.shape.scenario  # what the form asked for
         if not self.env.host:  # the form's host left empty: the scenario's target
-            self.env.host = self.base.target.url
+            self.env.host = self.target.url
         opts = self.opts
         run_opts = RunOptions(s, opts.scenario_file, opts.out, expect_workers=opts.workers,
                               slo_file=opts.slo_file, finalize=opts.finalize, console=self.console)
@@ -313,14 +319,15 @@ class UiSession:
         run.set_up = self.base.set_up
         run.calibrations, self.pending_calibrations = list(self.pending_calibrations), []
         if self.base.runner is not None and s != self.scenario and opts.workers:
-            for client_id in list(self.base.runner.clients):  # the form changed the users: tell them
+            # The form changed the users: the workers get the scenario as run.
+            for client_id in list(getattr(self.base.runner, "clients", {})):
                 self._send_setup(None, _Node(client_id))
         if run.generator is not None:
             run.generator.apply(s, self.accounts, s.seed.password)
             run.generator.recorder.drain()  # nothing of a previous test
             run.calibrations.append(run.generator.calibrate("start"))
         opts.out.mkdir(parents=True, exist_ok=True)
-        meta = self.meta = new_meta(run, s, self.env.host, self.base.target.kind,
+        meta = self.meta = new_meta(run, s, self.env.host, self.target.kind,
                                     pool_size(s, max(1, opts.workers)), self.command)
         run.writer = rf.RunWriter(opts.out, meta.run_id)
         run.writer.write_meta(meta)
@@ -328,6 +335,10 @@ class UiSession:
         self.run = run
         self.console.print(f"test started from the web UI: {s.users} users, target {self.env.host}; "
                            f"run {meta.run_id}", highlight=False)
+
+    def _on_test_stopping(self, **_kwargs) -> None:
+        if self.run is not None:
+            self.run.stopping()
 
     def _on_test_stop(self, **_kwargs) -> None:
         if self.run is None or self.run.finished is not None:

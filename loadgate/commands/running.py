@@ -181,9 +181,10 @@ def ui(scenario: ScenarioArg, target: Target = None,
         from loadtests.webui import run_ui
 
         page = LoadgatePage(slo_file)
-        run_ui(UiOptions(loaded, path, out, workers=workers, master_bind_port=free_port() if workers else 5557,
-                         slo_file=slo_file, finalize=_write_summary, on_finished=page.finish,
-                         console=make_console()), web_port, on_web_ui=page.attach)
+        port = free_port() if workers else 5557
+        opts = UiOptions(loaded, path, out, workers=workers, master_bind_port=port, slo_file=slo_file,
+                         finalize=_write_summary, on_finished=page.finish, console=make_console())
+        run_ui(opts, web_port, on_web_ui=page.attach)
     except InputError as exc:
         raise _fail("ui", exc) from None
 

@@ -22,6 +22,7 @@ from testsupport.servers import free_port, wait_for_port
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+FIGURES = ("p50", "p95", "p99", "p999", "max")
 VERDICTS = ("GO", "WARN", "NO-GO", "INVALID")
 RUN_FILES = ("meta.json", "summary.json", "sut.jsonl", "generator.jsonl", "timeline.jsonl", "hdr",
              "locust", "verdict.json", "junit.xml", "report.html")
@@ -120,9 +121,9 @@ def test_a_web_ui_run_with_workers_leaves_its_run_directory_report_and_verdict(u
     for name, s in [*summary.endpoints.items(), ("Total", summary.total)]:
         row = shown_at_end[(name, "raw")]
         assert int(row[2]) == s.count, name
-        assert row[4:9] == [format_ms(shown(s, k)) for k in ("p50", "p95", "p99", "p999", "max")], name
+        assert row[4:9] == [format_ms(shown(s, k)) for k in FIGURES], name
         corrected = shown_at_end[(name, "CO-corrected")]
-        assert corrected[4:9] == [format_ms(shown(s.corrected, k)) for k in ("p50", "p95", "p99", "p999", "max")]
+        assert corrected[4:9] == [format_ms(shown(s.corrected, k)) for k in FIGURES], name
 
 
 @pytest.mark.slow
@@ -151,8 +152,8 @@ def test_a_web_ui_run_and_a_headless_run_leave_the_same_format(tmp_path: Path):
     (ui_run,), (cli_run,) = list(ui_out.iterdir()), list(cli_out.iterdir())
 
     def files(run: Path) -> set[str]:
-        return {str(p.relative_to(run)) for p in run.rglob("*")} - {"verdict.json", "junit.xml", "report.html",
-                                                                       "report.md"}
+        judged = {"verdict.json", "junit.xml", "report.html", "report.md"}
+        return {str(p.relative_to(run)) for p in run.rglob("*")} - judged
 
     assert files(ui_run) == files(cli_run)
     for name in ("meta.json", "summary.json"):
