@@ -161,7 +161,8 @@ def test_a_web_ui_run_and_a_headless_run_leave_the_same_format(tmp_path: Path):
         assert set(ui_doc) == set(cli_doc), name
         assert ui_doc["format_version"] == cli_doc["format_version"]
     assert json.loads((ui_run / "meta.json").read_text())["interrupted"] is False  # the shape ended it
+    assert (ui_run / "report.html").is_file()  # the UI session ran `loadgate report` on it already
+    assert loadgate("report", str(cli_run)).returncode == 0
     for run in (ui_run, cli_run):
         gated = loadgate("gate", str(run))
         assert gated.returncode in (0, 1, 3, 4), gated.stdout
-        assert loadgate("report", str(run), "--out", str(tmp_path / run.parent.name)).returncode == 0
