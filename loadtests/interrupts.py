@@ -23,9 +23,15 @@ class Interrupts:
         self.event = Event()
 
     def install(self) -> Interrupts:
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            gevent.signal_handler(sig, self._on_signal, sig)
+        self._handlers = [gevent.signal_handler(sig, self._on_signal, sig)
+                          for sig in (signal.SIGINT, signal.SIGTERM)]
         return self
+
+    def uninstall(self) -> None:
+        """Stop listening (gevent calls every installed handler of a signal, not only the last)."""
+        for handler in getattr(self, "_handlers", ()):
+            handler.cancel()
+        self._handlers = []
 
     def stop(self, reason: str) -> None:
         """End the run early for ``reason`` (the first reason given is kept)."""

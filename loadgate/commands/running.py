@@ -4,7 +4,7 @@
     loadgate run scenarios/smoke.yaml --workers 2       # a master here plus 2 worker processes
     loadgate master baseline-1k --expect-workers 4 --target http://api:8000 --out /runs
     loadgate worker baseline-1k --master-host locust-master
-    loadgate ui smoke                                   # the Locust web UI, scenario shape included
+    loadgate ui smoke --workers 2                       # the Locust web UI; each test a run directory
 
 Locust monkey-patches the process with gevent when imported, and this module is imported for
 every ``loadgate`` command (``loadgate serve`` included): so Locust and the ``loadtests`` runtime
@@ -161,15 +161,30 @@ def worker(scenario: ScenarioArg,
 
 def ui(scenario: ScenarioArg, target: Target = None,
        web_port: Annotated[int, typer.Option(help="Port of the web UI on 127.0.0.1.")] = 8089,
-       duration: Duration = None, users: Users = None) -> None:
-    """The Locust web UI (127.0.0.1) with the scenario's journeys and shape; Ctrl-C quits."""
+       workers: Annotated[int, typer.Option(min=0, help="Worker processes (0: one local process).")] = 0,
+       out: Out = Path("runs"), duration: Duration = None, users: Users = None,
+       slo: Annotated[Path | None, typer.Option(help="SLO file (default: the scenario's).")] = None) -> None:
+    """The Locust web UI (127.0.0.1): each test started there leaves a run directory, report and verdict.
+
+    The scenario's users and shape are the start form's defaults; Ctrl-C quits.
+    """
     try:
-        loaded, _ = _load(scenario, target, duration, users)
+        loaded, path = _load(scenario, target, duration, users)
+        slo_file = slo.resolve() if slo else loaded.slo_path(path)
+        if slo_file is not None and not slo_file.is_file():
+            raise InputError(f"--slo: {slo_file} does not exist")
         _logging()
+        from loadgate.paths import free_port
+        from loadgate.webui import LoadgatePage
         from loadtests.status import make_console
+        from loadtests.ui_session import UiOptions
         from loadtests.webui import run_ui
 
-        run_ui(loaded, web_port, make_console())
+        page = LoadgatePage(slo_file)
+        port = free_port() if workers else 5557
+        opts = UiOptions(loaded, path, out, workers=workers, master_bind_port=port, slo_file=slo_file,
+                         finalize=_write_summary, on_finished=page.finish, console=make_console())
+        run_ui(opts, web_port, on_web_ui=page.attach)
     except InputError as exc:
         raise _fail("ui", exc) from None
 
