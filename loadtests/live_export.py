@@ -23,8 +23,10 @@ exporter stamps every sample with the export time and re-aggregates through the 
 samples are per closed interval, stamped with the interval they describe, and the quantiles are
 already exact. The wire format is the protobuf ``WriteRequest`` (remote write 1.0), built with the
 protobuf runtime from a descriptor declared below, and snappy-compressed with ``cramjam``.
-Prometheus 2.42 receives native histograms through remote write only behind
-``--enable-feature=native-histograms``; Debian's default run does not, so quantiles are sent.
+Native histograms are not sent: Prometheus 2.42 stores those it receives through remote write only
+behind ``--enable-feature=native-histograms`` (refused otherwise), and their finest schema (8:
+buckets 2^(1/256) apart, 0.27 %) is coarser than HDR's 3 digits, so the exact quantiles are sent.
+``LOADGATE_OTLP_ENDPOINT`` sends the same batches over OTLP (``loadtests.otlp_export``).
 
 A receiver that is down or refuses a push costs the live view, never the run: the interval is
 retried on the next tick and a warning is logged.
@@ -48,6 +50,7 @@ from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 from hdrh.histogram import HdrHistogram
 
 from loadgate import runformat as rf
+from loadtests.otlp_export import ENDPOINT_ENV, OtlpSink
 
 if TYPE_CHECKING:  # the session imports Locust; this module stays importable without it
     from loadtests.session import Session
@@ -128,9 +131,11 @@ def _hist(cell) -> HdrHistogram:
 class LiveExport:
     """Pushes a session's closed intervals to a remote-write receiver."""
 
-    url: str
+    url: str | None
+    """The remote-write receiver (None: OTLP only)."""
     session: Session
     base: dict[str, str]
+    otlp: OtlpSink | None = None
     pushed: set[float] = field(default_factory=set)
     last: dict[Labels, int] = field(default_factory=dict)
     """Per series, the last pushed sample's stamp: a receiver refuses samples out of order."""
@@ -152,15 +157,18 @@ class LiveExport:
                   if (kept := [(ms, v) for ms, v in samples if ms > self.last.get(labels, -1)])}
         if not series:
             return
-        try:
-            push(self.url, encode(series))
-        except OSError as exc:  # URLError and HTTPError are OSErrors
-            if self.failing_since is None:
-                self.failing_since = time.time()
-                logger.warning("live export to %s failed (%s): retrying each tick", self.url, exc)
-            return
-        self.failing_since = None
+        if self.url:
+            try:
+                push(self.url, encode(series))
+            except OSError as exc:  # URLError and HTTPError are OSErrors
+                if self.failing_since is None:
+                    self.failing_since = time.time()
+                    logger.warning("live export to %s failed (%s): retrying each tick", self.url, exc)
+                return
+            self.failing_since = None
         self._commit(series)
+        if self.otlp is not None:
+            self.otlp.record(series)
 
     def _commit(self, series: dict[Labels, list[tuple[int, float]]]) -> None:
         for labels, samples in series.items():
@@ -240,14 +248,19 @@ def _per_endpoint(cells: dict[tuple[float, str], int]) -> dict[str, int]:
 
 
 def attach(session: Session, meta: rf.Meta) -> LiveExport | None:
-    """Start pushing the session's live results when ``LOADGATE_REMOTE_WRITE_URL`` is set."""
-    url = os.environ.get(URL_ENV, "").strip()
-    if not url:
+    """Start pushing the session's live results when ``LOADGATE_REMOTE_WRITE_URL`` or
+    ``LOADGATE_OTLP_ENDPOINT`` is set."""
+    url = os.environ.get(URL_ENV, "").strip() or None
+    otlp = OtlpSink.from_env()
+    if url is None and otlp is None:
         return None
     export = LiveExport(url, session, {"job": "loadgate", "run_id": meta.run_id,
-                                       "scenario": meta.scenario_name, "commit": meta.git_commit or ""})
+                                       "scenario": meta.scenario_name, "commit": meta.git_commit or ""},
+                        otlp=otlp)
     session._loop("live export", export.run)
-    session.console.print(f"live results: remote write to {url}", highlight=False)
+    where = [f"remote write to {url}"] if url else []
+    where += [f"OTLP to {os.environ[ENDPOINT_ENV]}"] if otlp else []
+    session.console.print(f"live results: {', '.join(where)}", highlight=False)
     return export
 
 
@@ -255,3 +268,5 @@ def finish(export: LiveExport | None) -> None:
     """After the users stopped and the last reports are in: push what is left, and the totals."""
     if export is not None:
         export.tick(float("inf"), final=True)
+        if export.otlp is not None:
+            export.otlp.shutdown()

@@ -6,15 +6,19 @@ fixture); the run is ``loadgate run smoke`` as a subprocess with ``LOADGATE_REMO
 
 from __future__ import annotations
 
+import doctest
 import json
 import os
 import subprocess
 import sys
+import threading
 import urllib.parse
 import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceRequest
 
 from loadgate.paths import ROOT, free_port
 from loadgate.runformat import RunDir
@@ -24,9 +28,10 @@ RUN_TIMEOUT_S = 300
 HDR_RELATIVE = 1e-3  # 3 significant digits
 
 
-def run_smoke(out: Path, remote_write_url: str, *extra: str) -> subprocess.CompletedProcess:
+def run_smoke(out: Path, remote_write_url: str, *extra: str, **env_extra: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k not in ("MONGODB_URL", "REDIS_URL")}
     env["LOADGATE_REMOTE_WRITE_URL"] = remote_write_url
+    env.update(env_extra)
     return subprocess.run([sys.executable, "-m", "loadgate.cli", "run", "smoke", "--duration", "12s",
                            "--out", str(out), *extra], cwd=ROOT, env=env, capture_output=True, text=True,
                           timeout=RUN_TIMEOUT_S)
@@ -40,11 +45,37 @@ def promql(base: str, query: str, at: float) -> list[dict]:
     return body["data"]["result"]
 
 
+class OtlpReceiver(BaseHTTPRequestHandler):
+    """An OTLP/HTTP metrics endpoint keeping each parsed request (the run's OTLP side)."""
+
+    received: list[ExportMetricsServiceRequest] = []
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        self.received.append(ExportMetricsServiceRequest.FromString(body))
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args) -> None:
+        pass
+
+
 @pytest.fixture(scope="module")
-def pushed(prometheus_url, tmp_path_factory):
-    """(run directory, its meta, the Prometheus URL, a query time after the run) of one smoke run."""
+def otlp_received():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), OtlpReceiver)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}/v1/metrics", OtlpReceiver.received
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="module")
+def pushed(prometheus_url, otlp_received, tmp_path_factory):
+    """(run directory, its meta, the Prometheus URL, a query time after the run) of one smoke run,
+    exporting over remote write and OTLP at once."""
     out = tmp_path_factory.mktemp("live-runs")
-    proc = run_smoke(out, f"{prometheus_url}/api/v1/write")
+    proc = run_smoke(out, f"{prometheus_url}/api/v1/write", LOADGATE_OTLP_ENDPOINT=otlp_received[0])
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     assert "live export" not in proc.stderr, proc.stderr[-2000:]  # no failed push
     run_dir = next(p for p in out.iterdir() if p.is_dir())
@@ -63,6 +94,19 @@ def test_request_and_failure_counters_equal_summary_json(pushed):
     assert requests == {ep: s.count for ep, s in summary.endpoints.items()}
     assert failures == {ep: s.failures for ep, s in summary.endpoints.items()}
     assert sum(requests.values()) == summary.total.count > 0
+
+
+def test_the_otlp_side_of_the_same_run_ends_with_the_same_counts(pushed, otlp_received):
+    run_dir, meta, _, _ = pushed
+    last: dict[str, int] = {}
+    for request in otlp_received[1]:
+        for rm in request.resource_metrics:
+            for metric in (m for sm in rm.scope_metrics for m in sm.metrics if m.name == "loadgate.requests"):
+                for point in metric.sum.data_points:
+                    attrs = {a.key: a.value.string_value for a in point.attributes}
+                    if attrs["run_id"] == meta["run_id"]:
+                        last[attrs["endpoint"]] = point.as_int
+    assert last == {ep: s.count for ep, s in RunDir.open(run_dir).summary().endpoints.items()}
 
 
 def test_p95_per_interval_matches_the_interval_histograms(pushed):
@@ -114,3 +158,8 @@ def test_a_receiver_that_is_down_costs_the_live_view_not_the_run(tmp_path):
 def test_the_export_is_off_without_the_setting(monkeypatch):
     monkeypatch.delenv(live_export.URL_ENV, raising=False)
     assert live_export.attach(session=None, meta=None) is None  # type: ignore[arg-type]
+
+
+def test_the_encoding_example_runs():
+    result = doctest.testmod(live_export)
+    assert result.attempted > 0 and result.failed == 0, result
