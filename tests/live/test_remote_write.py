@@ -32,9 +32,9 @@ def run_smoke(out: Path, remote_write_url: str, *extra: str, **env_extra: str) -
     env = {k: v for k, v in os.environ.items() if k not in ("MONGODB_URL", "REDIS_URL")}
     env["LOADGATE_REMOTE_WRITE_URL"] = remote_write_url
     env.update(env_extra)
-    return subprocess.run([sys.executable, "-m", "loadgate.cli", "run", "smoke", "--duration", "12s",
-                           "--out", str(out), *extra], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=RUN_TIMEOUT_S)
+    args = ["run", "smoke", "--no-gate", "--duration", "12s", "--out", str(out), *extra]
+    return subprocess.run([sys.executable, "-m", "loadgate.cli", *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=RUN_TIMEOUT_S)
 
 
 def promql(base: str, query: str, at: float) -> list[dict]:
