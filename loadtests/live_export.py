@@ -141,6 +141,8 @@ class LiveExport:
     """Per series, the last pushed sample's stamp: a receiver refuses samples out of order."""
     generator_offset: int = 0
     failing_since: float | None = None
+    _pending: set[float] = field(default_factory=set)
+    """Interval starts in the batch being pushed (marked pushed once the receiver took it)."""
 
     def _labels(self, name: str, **extra: str) -> Labels:
         return tuple(sorted({"__name__": name, **self.base, **extra}.items()))
