@@ -104,8 +104,8 @@ def encode(series: dict[Labels, list[tuple[int, float]]]) -> bytes:
     request = WriteRequest()
     for labels, samples in series.items():
         ts = request.timeseries.add()
-        for name, value in sorted(labels):  # the receiver wants labels sorted by name
-            ts.labels.add(name=name, value=value)
+        for name, text in sorted(labels):  # the receiver wants labels sorted by name
+            ts.labels.add(name=name, value=text)
         for stamp, value in sorted(samples):
             ts.samples.add(value=value, timestamp=stamp)
     return bytes(cramjam.snappy.compress_raw(request.SerializeToString()))
