@@ -50,7 +50,7 @@ from rich.console import Console
 from loadgate import runformat as rf
 from loadgate.errors import InputError
 from loadgate.processes import die_with_parent
-from loadtests import provenance
+from loadtests import live_export, provenance
 from loadtests.generator import Generator, load_user_class
 from loadtests.health import HealthMonitor
 from loadtests.interrupts import Interrupts
@@ -371,6 +371,7 @@ class Session:
             self._loop("SUT probe", self._probe_loop, probe)
             self._loop("generator health", monitor.run, self._health)
             self._loop("interval persistence", self._persist_loop, meta)
+            live = live_export.attach(self, meta)
             end = self.started_at + (s.duration or 0)
             while not self.interrupts() and time.time() < end:
                 if runner.state in STOPPED_STATES:
@@ -388,6 +389,7 @@ class Session:
             self.collector.absorb(self.generator.recorder.drain())
             self.calibrations.append(self.generator.calibrate("end"))
         self.writer.append(rf.SUT, probe.sample())
+        live_export.finish(live)
         csv_out.finish()
 
     def _loop(self, name: str, func: Callable, *args) -> None:

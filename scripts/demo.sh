@@ -7,12 +7,6 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 export PATH="$PWD/.venv/bin:$PATH"
 scenario=${1:-scenarios/smoke.yaml}
-out=${LOADGATE_OUT:-runs}
-mkdir -p "$out"
-before=$(ls -1 "$out")
-loadgate run "$scenario" --out "$out"
-run=$(comm -13 <(echo "$before") <(ls -1 "$out") | tail -n 1)
-[ -n "$run" ] || { echo "demo: no new run directory in $out" >&2; exit 1; }
-loadgate report "$out/$run"
-echo "report: $out/$run/report.html"
-exec loadgate gate "$out/$run"
+# One command from run to verdict: the run directory gets report.html, report.md, verdict.json and
+# junit.xml, and the exit code is the verdict (the scenario names its SLO).
+exec loadgate run "$scenario" --out "${LOADGATE_OUT:-runs}"

@@ -26,6 +26,15 @@ if [ ! -x /usr/lib/rabbitmq/bin/rabbitmq-server ]; then
   DEBIAN_FRONTEND=noninteractive $sudo_ apt-get install -y -qq --no-install-recommends rabbitmq-server >/dev/null
 fi
 
+# Prometheus (receives the swarm's live results through remote write): Debian's 2.42, started by
+# the tests on their own port and storage folder. Installing it does not need the service running.
+if ! command -v prometheus >/dev/null 2>&1; then
+  echo "setup: installing Debian package: prometheus"
+  sudo_=""; [ "$(id -u)" -eq 0 ] || sudo_="sudo"
+  $sudo_ apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_ apt-get install -y -qq --no-install-recommends prometheus >/dev/null
+fi
+
 if [ ! -x .venv/bin/python ]; then
   echo "setup: creating .venv"
   python3 -m venv .venv

@@ -90,3 +90,14 @@ def own_ferretdb() -> Iterator[servers.Server]:
     srv = servers.start_ferretdb()
     yield srv
     srv.stop()
+
+
+@pytest.fixture(scope="session")
+def prometheus_url() -> Iterator[str]:
+    """URL of a real Prometheus accepting remote write (ours, Debian's package)."""
+    try:
+        srv = servers.start_prometheus()
+    except servers.ServerUnavailable as exc:
+        pytest.fail(f"prometheus: {exc}", pytrace=False)
+    yield srv.url
+    srv.stop()

@@ -1,7 +1,8 @@
-"""Start real Redis, FerretDB, nginx, RabbitMQ and an SMTP sink on 127.0.0.1 for tests and benchmarks.
+"""Start real Redis, FerretDB, nginx, RabbitMQ, Prometheus and an SMTP sink on 127.0.0.1 for tests.
 
 Each server runs as a child process on a free port in a temporary directory and is stopped by
-``stop()``. Binaries come from Debian (``redis-server``, ``nginx``, ``rabbitmq-server``) and from
+``stop()``. Binaries come from Debian (``redis-server``, ``nginx``, ``rabbitmq-server``,
+``prometheus``) and from
 ``scripts/setup.sh`` (FerretDB, linked at ``.cache/bin/ferretdb-lite``). The SMTP sink is
 ``aiosmtpd`` on a thread of the calling process, keeping what it receives.
 
@@ -206,6 +207,22 @@ def start_nginx() -> Server:
         return [binary, "-c", str(wd / "nginx.conf"), "-p", str(wd), "-e", str(wd / "error.log")]
 
     return _start("nginx", args, lambda port: f"http://127.0.0.1:{port}")
+
+
+def start_prometheus() -> Server:
+    """Debian's Prometheus on 127.0.0.1 with the remote-write receiver on, a throwaway TSDB, no scrapes.
+
+    The swarm's live results arrive at ``{url}/api/v1/write``; PromQL reads them at ``{url}/api/v1/query``.
+    """
+    binary = find_binary("prometheus")
+
+    def args(port: int, wd: Path) -> list[str]:
+        (wd / "prometheus.yml").write_text("global:\n  scrape_interval: 15s\n")
+        return [binary, f"--config.file={wd}/prometheus.yml", f"--storage.tsdb.path={wd}/data",
+                f"--web.listen-address=127.0.0.1:{port}", "--web.enable-remote-write-receiver",
+                "--log.level=warn"]
+
+    return _start("prometheus", args, lambda port: f"http://127.0.0.1:{port}")
 
 
 RABBITMQ_CONF = """\

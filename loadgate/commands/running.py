@@ -1,6 +1,7 @@
 """CLI commands that generate load: ``loadgate run``, ``master``, ``worker`` and ``ui``.
 
-    loadgate run smoke                                  # one process, the API started locally
+    loadgate run smoke                                  # one process, the API started locally; gated
+    loadgate run smoke --no-gate                        # only run: no report, no verdict
     loadgate run scenarios/smoke.yaml --workers 2       # a master here plus 2 worker processes
     loadgate master baseline-1k --expect-workers 4 --target http://api:8000 --out /runs
     loadgate worker baseline-1k --master-host locust-master
@@ -84,23 +85,54 @@ def _logging() -> None:
 def run(scenario: ScenarioArg, target: Target = None,
         workers: Annotated[int, typer.Option(min=0, help="Worker processes (0: one local process).")] = 0,
         out: Out = Path("runs"), duration: Duration = None, users: Users = None,
+        slo: Annotated[Path | None, typer.Option(help="SLO file (default: the scenario's).")] = None,
+        no_gate: Annotated[bool, typer.Option(
+            "--no-gate", help="Only run: no report and no verdict, exit 0 when complete.")] = False,
         keep_worker_logs: Annotated[bool, typer.Option(
             help="Keep the worker processes' log folder (removed by default).")] = False) -> None:
-    """Run SCENARIO and write its run directory (exit 0 when complete, 130 when interrupted)."""
+    """Run SCENARIO, write its run directory and, when it names an SLO, report and gate it.
+
+    With an SLO (--slo or the scenario's) the run directory also gets report.html, report.md,
+    verdict.json and junit.xml, and the exit code is the verdict: 0 GO, 1 NO-GO, 3 WARN,
+    4 INVALID. Without one, or with --no-gate: 0 when complete. 2 for bad input, 130 when
+    interrupted.
+    """
     try:
         loaded, path = _load(scenario, target, duration, users)
+        slo_file = slo.resolve() if slo else loaded.slo_path(path)
+        if slo_file is not None and not slo_file.is_file():
+            raise InputError(f"--slo: {slo_file} does not exist")
         _logging()
         from loadgate.paths import free_port
         from loadtests.session import RunOptions, run_scenario
 
         result = run_scenario(RunOptions(
             loaded, path, out, spawn_workers=workers, expect_workers=workers, master_bind_host="127.0.0.1",
-            master_bind_port=free_port() if workers else 5557, slo_file=loaded.slo_path(path),
+            master_bind_port=free_port() if workers else 5557, slo_file=slo_file,
             finalize=_write_summary, keep_worker_logs=keep_worker_logs))
         _print_summary(result.path)
+        if result.interrupted:
+            raise typer.Exit(EXIT_INTERRUPTED)
+        if no_gate or slo_file is None:
+            raise typer.Exit(0)
+        code = _report_and_gate(result.path, slo_file)
     except InputError as exc:
         raise _fail("run", exc) from None
-    raise typer.Exit(EXIT_INTERRUPTED if result.interrupted else 0)
+    raise typer.Exit(code)
+
+
+def _report_and_gate(run_dir: Path, slo_file: Path) -> int:
+    """report.html and report.md, then verdict.json and junit.xml, into the run directory; the verdict's
+    exit code. The report comes first so a NO-GO has its explanation beside it."""
+    from loadgate.console import print_gate
+    from reports.gate import gate
+    from reports.report import build_report
+
+    for written in build_report(run_dir, slo_file):
+        typer.echo(f"report: {written}")
+    verdict = gate(run_dir, slo_file)
+    print_gate(verdict)
+    return verdict.exit_code
 
 
 def master(scenario: ScenarioArg,
