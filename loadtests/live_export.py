@@ -217,9 +217,9 @@ class LiveExport:
         now_ms = max([int(time.time() * 1000)] + [ms + 1 for v in series.values() for ms, _ in v]
                      + [ms + 1 for ms in self.last.values()])
         if series or final:
-            valid = not s.problems and (s.interrupts.reason is None)
+            valid = not s.watch.problems and (s.interrupts.reason is None)
             series[self._labels("loadgate_run_valid")].append((now_ms, 1.0 if valid else 0.0))
-            series[self._labels("loadgate_run_problems")].append((now_ms, float(len(s.problems))))
+            series[self._labels("loadgate_run_problems")].append((now_ms, float(len(s.watch.problems))))
         if final:  # the totals, late payloads included: what summary.json counts
             fails = _per_endpoint(c.failures)
             for ep, n in _per_endpoint(c.counts).items():

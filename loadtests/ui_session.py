@@ -147,8 +147,9 @@ class UiRun(Session):
         base = rf.interval_start(meta.started_at)
         self.logs = (rf.HlogAppender(self.writer.file(rf.RAW_LOG), base),
                      rf.HlogAppender(self.writer.file(rf.CORRECTED_LOG), base))
-        self._watch_workers(runner, self.started_at)
-        meta.workers_seen = list(self.workers_seen.values())
+        self.watch.start(self.started_at)
+        self.watch.workers(runner, self.started_at, self.final_reports)
+        meta.workers_seen = self.watch.records()[0]
         self.writer.write_meta(meta)
         self.status = StatusLine(self.scenario.duration or 0, self.console)
         self._loop("status tick", self._tick, runner, self.status, self.probe)
@@ -180,8 +181,8 @@ class UiRun(Session):
         if self.interrupts.reason is None and stopped - self.started_at < planned - STOP_SLACK_S:
             ran = stopped - self.started_at
             self.interrupts.reason = f"stopped from the web UI after {ran:.0f}s of {planned:.0f}s"
-        self._watch_workers(runner, stopped)
-        self._end_shortfall(stopped)
+        self.watch.workers(runner, stopped, self.final_reports)
+        self.watch.end_shortfall(stopped)
         if self.distributed:
             self._await_final_reports(set(runner.clients) | set(self.final_reports))
         self.loops.kill(block=True)
