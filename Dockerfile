@@ -22,6 +22,9 @@ COPY loadgate ./loadgate
 COPY target_app ./target_app
 COPY loadtests ./loadtests
 COPY reports ./reports
+# Package data of loadgate (the wheel declares them; the API never reads them: a few KB).
+COPY scenarios ./scenarios
+COPY notebooks ./notebooks
 RUN --mount=type=secret,id=ca \
     if [ -s /run/secrets/ca ]; then export PIP_CERT=/run/secrets/ca; fi \
  && pip install --no-deps . \

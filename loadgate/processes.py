@@ -1,6 +1,6 @@
 """Child processes that die with their parent, so a killed run leaves no API or worker behind.
 
-    >>> subprocess.Popen(args, start_new_session=True, preexec_fn=die_with_parent)
+    subprocess.Popen(args, start_new_session=True, preexec_fn=die_with_parent)
 
 A child in its own session (so a terminal's Ctrl-C reaches only the parent, which stops it in
 order) would otherwise outlive a parent killed with SIGKILL. Linux's parent-death signal sends it

@@ -1,7 +1,7 @@
 """The client's own floor: what the client stack adds to every latency, measured in this process.
 
-    >>> calibrate(TaskApiUser, "local", "start")     # before the users spawn, and after they stop
-    Calibration(process='local', when='start', count=300, p50_ms=0.41, p99_ms=0.83, ...)
+    calibrate(TaskApiUser, "local", "start")     # before the users spawn, and after they stop
+    # -> Calibration(process='local', when='start', count=300, p50_ms=0.41, p99_ms=0.83, ...)
 
 A zero-latency server (a gevent server on 127.0.0.1 in this very process, answering every request
 with the same few bytes as soon as its head has arrived) is asked ``CALIBRATION_REQUESTS`` times

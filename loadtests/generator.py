@@ -1,9 +1,9 @@
 """A process that runs users: the scenario's user class, and what it records of every request.
 
-    >>> env = Environment(user_classes=[cls])
-    >>> gen = Generator(env, scenario, cls, "local")
-    >>> gen.apply(scenario, accounts, password)      # before the users spawn
-    >>> gen.recorder.drain()                          # this process's interval histograms so far
+    env = Environment(user_classes=[cls])
+    gen = Generator(env, scenario, cls, "local")
+    gen.apply(scenario, accounts, password)      # before the users spawn
+    gen.recorder.drain()                          # this process's interval histograms so far
 
 ``Generator`` listens to Locust's ``request`` event, runs the open model's arrival clock and the
 process's health monitor, and keeps the garbage collector out of the latencies (see

@@ -6,8 +6,8 @@ a starved process) delays every response callback by as much, so the lag is adde
 we record. Each sample is one timer at an arbitrary moment, so the samples' p99 estimates the p99
 of the lag a response meets; ``reports.summary`` turns these samples into the run's validity.
 
-    >>> monitor = HealthMonitor("local", users=lambda: runner.user_count)
-    >>> gevent.spawn(monitor.run, sink=samples.append)   # one GeneratorSample per second
+    monitor = HealthMonitor("local", users=lambda: runner.user_count)
+    gevent.spawn(monitor.run, sink=samples.append)   # one GeneratorSample per second
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """What a simulated user does: sign in once, then journey steps picked by the scenario's mix.
 
-    >>> configure(TaskApiUser, Plan(scenario, accounts=emails, password="..."))
-    >>> env = Environment(user_classes=[TaskApiUser], host="http://127.0.0.1:8000")
+    configure(TaskApiUser, Plan(scenario, accounts=emails, password="..."))
+    env = Environment(user_classes=[TaskApiUser], host="http://127.0.0.1:8000")
 
 Each step is one request, named by its route template (``GET /tasks/{id}``, never the raw URL)
 so statistics group by endpoint. Closed model: a user waits its think time between steps. Open
@@ -98,9 +98,9 @@ FD_RESERVE = 64
 class PoolWaits:
     """Per user greenlet, the seconds its request in flight waited for a pooled connection.
 
-        >>> waits = PoolWaits()
-        >>> waits.note(0.002)      # inside the pool, in the requesting greenlet
-        >>> waits.take()           # in the request event, same greenlet: 0.002, and reset
+        waits = PoolWaits()
+        waits.note(0.002)      # inside the pool, in the requesting greenlet
+        waits.take()           # in the request event, same greenlet: 0.002, and reset
     """
 
     def __init__(self) -> None:

@@ -1,10 +1,10 @@
 """Scenario files (``scenarios/*.yaml``): one validated format for every load test.
 
-    >>> scenario = load_scenario("scenarios/smoke.yaml")
-    >>> scenario.model, scenario.users, scenario.duration
-    ('closed', 20, 25.0)
-    >>> load_scenario("scenarios/broken.yaml")
-    InputError: scenarios/broken.yaml: rate: must be greater than 0
+    scenario = load_scenario("scenarios/smoke.yaml")
+    scenario.model, scenario.users, scenario.duration
+    # -> ('closed', 20, 25.0)
+    load_scenario("scenarios/broken.yaml")
+    # -> InputError: scenarios/broken.yaml: rate: must be greater than 0
 
 A bad file raises one :class:`~loadgate.errors.InputError` naming the file, the key and the
 problem; the CLI prints that line and exits 2. Pure logic: importing this module does not import
@@ -52,8 +52,8 @@ _DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
 def parse_seconds(value: Any) -> float:
     """A duration in seconds from a number or a string such as ``"90s"``, ``"10m"``, ``"1h30m"``.
 
-    >>> parse_seconds("1m30s"), parse_seconds(2.5), parse_seconds("250ms")
-    (90.0, 2.5, 0.25)
+    parse_seconds("1m30s"), parse_seconds(2.5), parse_seconds("250ms")
+    # -> (90.0, 2.5, 0.25)
     """
     if isinstance(value, bool):
         raise ValueError("must be a number of seconds or a duration like '90s', '10m', '2h'")

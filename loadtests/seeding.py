@@ -1,9 +1,9 @@
 """Seeding: accounts and tasks created in bulk before measurement, outside all statistics.
 
-    >>> emails = seed_accounts("http://127.0.0.1:8000", token, users=1000, tasks_per_user=10,
-    ...                        password="loadgate-pass-1", tag="a1b2c3")
-    >>> emails[0]
-    'lg-a1b2c3-0-0@loadgate.test'
+    emails = seed_accounts("http://127.0.0.1:8000", token, users=1000, tasks_per_user=10,
+                           password="loadgate-pass-1", tag="a1b2c3")
+    emails[0]
+    # -> 'lg-a1b2c3-0-0@loadgate.test'
 
 Uses ``POST /admin/seed`` (present when the API has a ``SEED_TOKEN``) with plain ``urllib``, not
 Locust's client, so no seeding request ever reaches the request event or the histograms. Each

@@ -15,6 +15,10 @@ The run computes no report numbers (the CLI builds ``summary.json`` from the log
 probe, generator health) run in one ``gevent.pool.Group``: a loop that dies ends the run as
 interrupted, with the reason, so a thinned ``sut.jsonl`` never passes for a whole one.
 
+Over 300 lines on purpose: set-up, the measurement loops and the logs persisted as the run goes
+share one run's state (the writer, the collector, the runner); what a run watches for lives in
+``loadtests.watch``, and the UI's runs subclass this one (``loadtests.ui_session``).
+
 Importing this module imports Locust, which monkey-patches the process with gevent: import it
 only inside a command that runs load.
 """

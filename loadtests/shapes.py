@@ -4,10 +4,10 @@ The peak is the scenario's ``users`` (closed model) or ``rate`` (open model), so
 both. Pure math, no Locust: the Locust ``LoadTestShape`` in ``loadtests.runner`` and the open
 model's arrival clock both call these.
 
-    >>> level_at(Steps(kind="steps", levels=[0.25, 0.5, 1.0], step=60), t=70, duration=180)
-    0.5
-    >>> users_at(scenario, t=0.0)     # closed model: concurrent users to run now
-    4
+    level_at(Steps(kind="steps", levels=[0.25, 0.5, 1.0], step=60), t=70, duration=180)
+    # -> 0.5
+    users_at(scenario, t=0.0)     # closed model: concurrent users to run now
+    # -> 4
 """
 
 from __future__ import annotations
@@ -28,10 +28,10 @@ def _ramp(t: float, over: float, start: float, end: float) -> float:
 def level_at(shape, t: float, duration: float) -> float | None:
     """Fraction of the peak at ``t`` seconds into the run; ``None`` once the run is over.
 
-    >>> level_at(Constant(ramp_up=10), t=5, duration=60)
-    0.5
-    >>> level_at(Spike(kind="spike", base=0.2, at=30, hold=10), t=35, duration=60)
-    1.0
+    level_at(Constant(ramp_up=10), t=5, duration=60)
+    # -> 0.5
+    level_at(Spike(kind="spike", base=0.2, at=30, hold=10), t=35, duration=60)
+    # -> 1.0
     """
     if t >= duration:
         return None

@@ -1,9 +1,9 @@
 """The system under test: the scenario's URL, or ``local``: the API started here for this run.
 
-    >>> api = LocalApi.start(scenario)          # `loadgate serve` on a free 127.0.0.1 port
-    >>> api.url, api.kind
-    ('http://127.0.0.1:40123', 'local (sqlite + memory)')
-    >>> api.stop()
+    api = LocalApi.start(scenario)          # `loadgate serve` on a free 127.0.0.1 port
+    api.url, api.kind
+    # -> ('http://127.0.0.1:40123', 'local (sqlite + memory)')
+    api.stop()
 
 A local API runs on the embedded defaults, or on MongoDB / Redis when ``MONGODB_URL`` /
 ``REDIS_URL`` are set in our environment. Rate limiting is off (``RATE_LIMIT=0``) unless the

@@ -2,9 +2,9 @@
 
 Levels are ERROR, WARN, INFO and DEBUG (Python's WARNING is written as WARN).
 
-    >>> configure_logging("INFO")
-    >>> logging.getLogger("taskapi").info("started", extra={"store": "sqlite"})
-    {"ts": "...", "level": "INFO", "logger": "taskapi", "msg": "started", "store": "sqlite"}
+    configure_logging("INFO")
+    logging.getLogger("taskapi").info("started", extra={"store": "sqlite"})
+    # -> {"ts": "...", "level": "INFO", "logger": "taskapi", "msg": "started", "store": "sqlite"}
 """
 
 from __future__ import annotations

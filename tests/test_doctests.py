@@ -8,9 +8,11 @@ from __future__ import annotations
 import doctest
 import importlib
 import pkgutil
+from pathlib import Path
 
 import pytest
 
+import loadgate
 import loadgate.runformat
 import reports
 
@@ -43,8 +45,10 @@ def test_the_examples_of_each_module_run_as_written(name, tmp_path, monkeypatch)
 
 # Outside reports and the contract: the modules whose examples run without Locust's monkey-patching
 # or a server (the rest of loadtests, loadgate and target_app show plain examples).
-ELSEWHERE = ["loadtests.arrivals", "loadtests.interrupts", "loadtests.recorder", "loadtests.status",
-             "target_app.settings"]
+ELSEWHERE = ["loadtests.arrivals", "loadtests.backoff", "loadtests.interrupts", "loadtests.recorder",
+             "loadtests.status", "target_app.events.model", "target_app.settings", "target_app.store.pool",
+             "target_app.worker.handlers"]
+RUN_BY_THEIR_OWN_TESTS = ["loadtests.live_export"]  # tests/live runs it after a real run
 
 
 @pytest.mark.parametrize("name", ELSEWHERE)
@@ -52,3 +56,14 @@ def test_the_examples_elsewhere_run_as_written(name):
     module = importlib.import_module(name)
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0 and result.failed == 0, result
+
+
+def test_every_module_with_examples_has_them_run():
+    root = Path(loadgate.__file__).resolve().parents[1]
+    with_prompts = {
+        ".".join(path.relative_to(root).with_suffix("").parts)
+        for top in ("loadgate", "loadtests", "target_app") for path in (root / top).rglob("*.py")
+        if ">>> " in path.read_text()
+    }
+    covered = set(MODULES) | set(ELSEWHERE) | set(RUN_BY_THEIR_OWN_TESTS)
+    assert with_prompts - covered == set()

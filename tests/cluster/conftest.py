@@ -1,4 +1,4 @@
-"""The single-node cluster of scripts/setup-cluster.sh, up for the whole session, down at its end.
+"""The single-node cluster of scripts/setup-cluster.sh, up for tests/cluster, down after it.
 
 Marked ``cluster``: run these alone with ``pytest -m cluster tests/cluster``. They never skip: a
 cluster that cannot start fails the session's first test with the script's own message.
@@ -27,7 +27,7 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.cluster)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")  # down before the rest of the suite, which it would only slow
 def kubeconfig() -> Path:
     """The admin kubeconfig of a freshly started cluster; the cluster goes down after the session.
 

@@ -100,7 +100,7 @@ def test_the_api_runs_on_the_mongodb_protocol_server_and_redis(backends):
     health = docker("exec", backends.container("api"), "python3", "-c",
                     "import urllib.request, os; print(urllib.request.urlopen("
                     f"'http://127.0.0.1:{backends.env['API_PORT']}/health').read().decode())").stdout
-    assert json.loads(health) == {"status": "ok", "store": "mongodb", "cache": "redis"}
+    assert json.loads(health) == {"status": "ok", "store": "mongodb", "cache": "redis", "queue": "memory"}
 
 
 def test_the_harness_image_runs_a_shipped_scenario_by_name_without_mounts(backends, images):
