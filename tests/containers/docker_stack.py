@@ -72,6 +72,9 @@ class Stack:
 def scenario_dir(tmp: Path) -> Path:
     """The shipped smoke scenario and SLO, plus `nogo`: the same load against an SLO no API meets."""
     shutil.copytree(ROOT / "scenarios", tmp, dirs_exist_ok=True)
+    # Judged by the stand-ins' SLO, the one the cluster test uses too (it lives in that overlay, where
+    # kustomize can read it): FerretDB is no capacity reference.
+    shutil.copy(ROOT / "tests" / "cluster" / "overlay" / "stand_in_slo.yaml", tmp / "slo" / "smoke.yaml")
     smoke = (tmp / "smoke.yaml").read_text()
     nogo = smoke.replace("name: smoke", "name: nogo").replace("slo/smoke.yaml", "slo/nogo.yaml")
     (tmp / "nogo.yaml").write_text(nogo.replace("duration: 25s", "duration: 15s"))

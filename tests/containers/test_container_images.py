@@ -19,7 +19,8 @@ NOT_IN_THE_API = ("locust", "gevent", "pandas", "scipy", "matplotlib", "numpy", 
 def python_in(image: str, code: str) -> str:
     # As the API runs: a read-only root with tmpfs for /tmp and the metrics' multiprocess files.
     return docker("run", "--rm", "--network", "none", "--read-only", "--tmpfs", "/tmp", "--tmpfs",
-                  "/run/prometheus", "--entrypoint", "python3", image, "-c", code).stdout.strip()
+                  "/run/prometheus:uid=10001,gid=10001", "--entrypoint", "python3", image, "-c",
+                  code).stdout.strip()
 
 
 def test_build_images_tags_every_image_at_the_project_version(images):

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from runhelpers import FAILED_LOGINS, NOMINAL_CYCLE_US, RETRY_AFTER_S, STALL_AT_S, STALL_S
+from runhelpers import FAILED_LOGINS, NOMINAL_CYCLE_US, RETRY_AFTER_S, SLOW_S, STALL_AT_S, STALL_S
 
 
 @dataclass
@@ -167,8 +167,6 @@ def overloaded_login_server() -> Iterator[LoginStandIn]:
     yield from _task_api_stand_in(None, str(RETRY_AFTER_S))
 
 
-SLOW_S = 0.05
-"""The slow test server's service time for every request."""
 
 
 @pytest.fixture

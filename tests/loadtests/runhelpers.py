@@ -111,3 +111,7 @@ def gone_within(processes: list, timeout: float) -> list:
 
     _, alive = psutil.wait_procs(processes, timeout=timeout)
     return alive
+
+
+SLOW_S = 0.05
+"""The slow test server's service time for every request (conftest's slow_server)."""

@@ -8,8 +8,7 @@ time on 2 connections queue ~19 deep in the generator, while the server itself s
 from __future__ import annotations
 
 import pytest
-from conftest import SLOW_S
-from runhelpers import loadgate, the_run, write_scenario
+from runhelpers import SLOW_S, loadgate, the_run, write_scenario
 
 from loadgate import runformat as rf
 from loadtests.recorder import Collector, Recorder
