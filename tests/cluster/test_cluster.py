@@ -167,10 +167,11 @@ def test_every_pod_runs_with_the_security_context_its_manifest_declares(stack):
     pods = json.loads(ok(kubectl("-n", "loadgate", "get", "pods", "-o", "json")))["items"]
     assert pods
     names = {spec["containers"][0]["name"]: spec for spec in declared.values()}
-    for pod in pods:
-        spec = names[pod["spec"]["containers"][0]["name"]]
+    for pod in pods:  # the manifests' pods, and swarm fetch's reader pod: all of them hardened
         assert pod["spec"]["securityContext"]["runAsNonRoot"] is True
-        assert pod["spec"]["securityContext"]["runAsUser"] == spec["securityContext"]["runAsUser"]
+        spec = names.get(pod["spec"]["containers"][0]["name"])
+        if spec is not None:
+            assert pod["spec"]["securityContext"]["runAsUser"] == spec["securityContext"]["runAsUser"]
         for c in pod["spec"]["containers"]:
             assert c["securityContext"]["readOnlyRootFilesystem"] is True
             assert c["securityContext"]["capabilities"] == {"drop": ["ALL"]}
@@ -210,7 +211,10 @@ def test_a_no_go_scenario_ends_in_a_failed_job(stack, tmp_path):
     proc = loadgate("swarm", "status", "--wait", "--timeout", str(RUN_TIMEOUT_S))
     verdict = fetched_verdict(tmp_path / "fetched")
     detail = proc.stdout + proc.stderr + logs("locust-master")
-    assert expected_or_saturated(verdict, "NO-GO"), (verdict, detail)
+    # The impossible floor is judged FAIL; the verdict is NO-GO, or INVALID when the run on this
+    # 2-CPU node also saw a problem (its reasons are in verdict.json): never GO.
+    assert any("rps" in c["name"] and c["result"] == "fail" for c in verdict["criteria"]), (verdict, detail)
+    assert verdict["verdict"] in ("NO-GO", "INVALID"), (verdict, detail)
     assert proc.returncode == verdict["exit_code"] != EXIT_GO
     assert job_condition("locust-master") == "Failed"
 
