@@ -153,8 +153,9 @@ def test_no_latest_anywhere_in_the_container_files():
         assert not re.search(r":latest\b", path.read_text()), path.name
 
 
-def test_compose_images_are_pinned_and_the_same_as_the_manifests(compose, smoke):
-    k8s_images = {c["image"] for o in smoke for c in swarm.pod_containers(o)}
+def test_compose_images_are_pinned_and_the_same_as_the_manifests(compose, rendered):
+    k8s_images = {c["image"] for objects in rendered.values()
+                  for o in objects for c in swarm.pod_containers(o)}
     for name, service in compose["services"].items():
         assert pinned(service["image"]), f"{name}: {service['image']}"
         assert service["image"] in k8s_images, f"{name}: {service['image']} differs from k8s/"
@@ -190,14 +191,19 @@ def test_compose_runs_every_service_on_the_host_network_bound_to_loopback(compos
     for name, service in compose["services"].items():
         assert service.get("network_mode") == "host", name
         assert "ports" not in service, f"{name}: ports mean nothing on the host network"
-        command = service["command"]
+        command = service.get("command", [])
         for flag in ("--host", "--bind", "--bind_ip", "--master-bind-host", "--web-host"):
             if flag in command:
                 assert command[command.index(flag) + 1] == "127.0.0.1", f"{name}: {flag}"
+        assert command or service["environment"].get("RABBITMQ_NODE_IP_ADDRESS") == "127.0.0.1", name
+        if "rabbitmq" in service["image"]:  # Erlang's own listeners too, not only AMQP
+            env = service["environment"]
+            assert env["ERL_EPMD_ADDRESS"] == "127.0.0.1" and "{127,0,0,1}" in env[
+                "RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS"], name
 
 
 def test_compose_checks_the_health_of_every_long_running_service(compose):
-    for name in ("mongo", "redis", "api"):
+    for name in ("mongo", "redis", "api", "rabbitmq", "events-worker"):
         assert compose["services"][name]["healthcheck"]["test"][0] == "CMD", name
 
 
@@ -217,6 +223,15 @@ def test_compose_redis_is_an_lru_cache_within_its_memory_limit(compose):
     assert command[command.index("--maxmemory-policy") + 1] == "allkeys-lru"
     maxmemory_mb = int(command[command.index("--maxmemory") + 1].removesuffix("mb"))
     assert maxmemory_mb <= 0.8 * int(redis["mem_limit"].removesuffix("m"))
+
+
+def test_the_events_worker_reads_what_the_api_reads(compose):
+    services = compose["services"]
+    api, worker = services["api"]["environment"], services["events-worker"]["environment"]
+    shared = [k for k in api if k.startswith(("MONGODB_", "REDIS_", "AMQP_"))]
+    assert "AMQP_URL" in shared and {k: worker[k] for k in shared} == {k: api[k] for k in shared}
+    assert worker["AMQP_URL"] == "${AMQP_URL:-}"  # the same queue: RabbitMQ only when it is set
+    assert compose["services"]["events-worker"]["command"][0] == "serve-worker"
 
 
 def test_the_tests_local_override_swaps_only_the_backing_servers(compose):

@@ -11,7 +11,7 @@ import tomllib
 
 import pytest
 import yaml
-from k8s_manifests import container, find
+from k8s_manifests import command_line, container, find, resolve_env
 
 from loadgate import swarm
 
@@ -250,6 +250,69 @@ def test_network_policies_deny_everything_else(overlay, src, dst, port):
     name, objects = overlay
     policies = [o for o in objects if o["kind"] == "NetworkPolicy"]
     assert not allowed(policies, pod_labels(objects, *src), pod_labels(objects, *dst), port), f"{name}"
+
+
+EVENTS_NEEDED = [  # with the events component: the API and the workers reach the broker, the workers the data
+    (("Deployment", "api"), ("StatefulSet", "rabbitmq"), 5672),
+    (("Deployment", "events-worker"), ("StatefulSet", "rabbitmq"), 5672),
+    (("Deployment", "events-worker"), ("StatefulSet", "mongodb"), 27017),
+    (("Deployment", "events-worker"), ("Deployment", "redis"), 6379),
+]
+EVENTS_FORBIDDEN = [
+    (("Deployment", "locust-worker"), ("StatefulSet", "rabbitmq"), 5672),
+    (("Job", "locust-master"), ("StatefulSet", "rabbitmq"), 5672),
+    (("Deployment", "events-worker"), ("Deployment", "api"), 8000),
+]
+PLAN_TIERS = ("1k", "10k", "100k")
+
+
+def has_events(objects) -> bool:
+    return any(o["kind"] == "StatefulSet" and o["metadata"]["name"] == "rabbitmq" for o in objects)
+
+
+def test_the_plan_tiers_run_the_message_queue_and_smoke_runs_without_it(overlay):
+    name, objects = overlay
+    assert has_events(objects) == (name in PLAN_TIERS), name
+
+
+@pytest.mark.parametrize(("flows", "allow"), [(EVENTS_NEEDED, True), (EVENTS_FORBIDDEN, False)])
+def test_network_policies_of_the_message_queue(overlay, flows, allow):
+    name, objects = overlay
+    if not has_events(objects):
+        return
+    policies = [o for o in objects if o["kind"] == "NetworkPolicy"]
+    for src, dst in ((s_, d) for s_, d, _ in flows):
+        port = next(p for s_, d, p in flows if (s_, d) == (src, dst))
+        assert allowed(policies, pod_labels(objects, *src), pod_labels(objects, *dst), port) == allow, \
+            f"{name}: {src[1]} -> {dst[1]}:{port}"
+
+
+def test_the_api_publishes_to_rabbitmq_and_the_workers_consume_with_the_apis_settings(overlay):
+    name, objects = overlay
+    if not has_events(objects):
+        return
+    secrets = {key: f"<{key[0]}/{key[1]}>" for key in secret_keys(objects)}
+    api = resolve_env(container(objects, "Deployment", "api", "api"), objects, secrets)
+    worker_c = container(objects, "Deployment", "events-worker", "worker")
+    worker = resolve_env(worker_c, objects, secrets)
+    assert api["AMQP_URL"] == "amqp://<loadgate-rabbitmq/username>:<loadgate-rabbitmq/password>@rabbitmq:5672/"
+    shared = [k for k in api if k.startswith(("MONGODB_", "REDIS_", "AMQP_"))]
+    assert {k: worker.get(k) for k in shared} == {k: api[k] for k in shared}, name
+    assert command_line(worker_c, worker)[:2] == ["loadgate", "serve-worker"]
+    assert worker_c["image"] == container(objects, "Deployment", "api", "api")["image"]
+    # The kubelet probes the pod's address: the worker's metrics must not listen on loopback only.
+    assert worker["WORKER_METRICS_HOST"] == "0.0.0.0"
+    port = worker_c["args"][worker_c["args"].index("--metrics-port") + 1]
+    assert worker_c["readinessProbe"]["httpGet"]["port"] in ("metrics", int(port))
+
+
+def test_read_heavy_paths_read_from_secondaries_with_a_staleness_bound(overlay):
+    name, objects = overlay
+    api = resolve_env(container(objects, "Deployment", "api", "api"), objects,
+                      {key: "x" for key in secret_keys(objects)})
+    assert api["MONGODB_READ_PREFERENCE"] == "secondaryPreferred", name
+    assert int(api["MONGODB_MAX_STALENESS_SECONDS"]) >= 90  # the driver's minimum
+    assert 0 < int(api["MONGODB_MIN_POOL_SIZE"]) <= int(api["MONGODB_MAX_POOL_SIZE"])
 
 
 # --- availability --------------------------------------------------------------------------------
