@@ -8,6 +8,7 @@ import fnmatch
 import json
 import re
 import shlex
+import subprocess
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -196,6 +197,9 @@ def test_compose_runs_every_service_on_the_host_network_bound_to_loopback(compos
             if flag in command:
                 assert command[command.index(flag) + 1] == "127.0.0.1", f"{name}: {flag}"
         assert command or service["environment"].get("RABBITMQ_NODE_IP_ADDRESS") == "127.0.0.1", name
+        for arg in command:
+            if arg.startswith("--web.listen-address="):
+                assert arg.split("=", 1)[1].startswith("127.0.0.1:"), f"{name}: {arg}"
         if "rabbitmq" in service["image"]:  # Erlang's own listeners too, not only AMQP
             env = service["environment"]
             assert env["ERL_EPMD_ADDRESS"] == "127.0.0.1" and "{127,0,0,1}" in env[
@@ -232,6 +236,28 @@ def test_the_events_worker_reads_what_the_api_reads(compose):
     assert "AMQP_URL" in shared and {k: worker[k] for k in shared} == {k: api[k] for k in shared}
     assert worker["AMQP_URL"] == "${AMQP_URL:-}"  # the same queue: RabbitMQ only when it is set
     assert compose["services"]["events-worker"]["command"][0] == "serve-worker"
+
+
+def _defaults(text: str) -> str:
+    """Compose's ``${VAR:-default}`` interpolation with every variable unset."""
+    return re.sub(r"\$\{[A-Z_]+:-([^}]*)\}", r"\1", text)
+
+
+def test_compose_prometheus_scrapes_the_api_and_the_worker_and_receives_the_masters_writes(compose, tmp_path):
+    services = compose["services"]
+    config = tmp_path / "prometheus.yml"
+    config.write_text(_defaults(compose["configs"]["prometheus"]["content"]))
+    check = subprocess.run(["promtool", "check", "config", str(config)], capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout + check.stderr
+    targets = {job["job_name"]: job["static_configs"][0]["targets"]
+               for job in yaml.safe_load(config.read_text())["scrape_configs"]}
+    api_port = _defaults(services["api"]["command"][services["api"]["command"].index("--port") + 1])
+    worker = services["events-worker"]["command"]
+    worker_port = _defaults(worker[worker.index("--metrics-port") + 1])
+    assert targets == {"taskapi": [f"127.0.0.1:{api_port}"], "taskapi-worker": [f"127.0.0.1:{worker_port}"]}
+    prometheus = services["prometheus"]["command"]
+    assert "--web.enable-remote-write-receiver" in prometheus
+    assert services["master"]["environment"]["LOADGATE_REMOTE_WRITE_URL"] == "${LOADGATE_REMOTE_WRITE_URL:-}"
 
 
 def test_the_tests_local_override_swaps_only_the_backing_servers(compose):

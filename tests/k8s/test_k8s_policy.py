@@ -315,6 +315,58 @@ def test_read_heavy_paths_read_from_secondaries_with_a_staleness_bound(overlay):
     assert 0 < int(api["MONGODB_MIN_POOL_SIZE"]) <= int(api["MONGODB_MAX_POOL_SIZE"])
 
 
+MONITORING_NEEDED = [  # with the prometheus component: scrapes per pod, the master's remote write
+    (("Deployment", "prometheus"), ("Deployment", "api"), 8000),
+    (("Deployment", "prometheus"), ("Deployment", "events-worker"), 9101),
+    (("Job", "locust-master"), ("Deployment", "prometheus"), 9090),
+]
+MONITORING_FORBIDDEN = [
+    (("Deployment", "locust-worker"), ("Deployment", "prometheus"), 9090),
+    (("Deployment", "prometheus"), ("StatefulSet", "mongodb"), 27017),
+    (("Deployment", "prometheus"), ("Job", "locust-master"), 5557),
+]
+
+
+def has_prometheus(objects) -> bool:
+    return any(o["kind"] == "Deployment" and o["metadata"]["name"] == "prometheus" for o in objects)
+
+
+@pytest.mark.parametrize(("flows", "allow"), [(MONITORING_NEEDED, True), (MONITORING_FORBIDDEN, False)])
+def test_network_policies_of_prometheus(overlay, flows, allow):
+    name, objects = overlay
+    assert has_prometheus(objects) == (name in PLAN_TIERS), name
+    policies = [o for o in objects if o["kind"] == "NetworkPolicy"]
+    for src, dst, port in flows if has_prometheus(objects) else []:
+        assert allowed(policies, pod_labels(objects, *src), pod_labels(objects, *dst), port) == allow, \
+            f"{name}: {src[1]} -> {dst[1]}:{port}"
+
+
+def test_prometheus_scrapes_every_pod_and_the_master_writes_to_it(overlay, tmp_path):
+    name, objects = overlay
+    if not has_prometheus(objects):
+        return
+    config_map = find(objects, "ConfigMap", "prometheus-config")["data"]
+    (tmp_path / "prometheus.yml").write_text(config_map["prometheus.yml"])
+    check = subprocess.run(["promtool", "check", "config", str(tmp_path / "prometheus.yml")],
+                           capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout + check.stderr
+    config = yaml.safe_load(config_map["prometheus.yml"])
+    scraped = {}
+    for job in config["scrape_configs"]:
+        for sd in job["dns_sd_configs"]:
+            for dns in sd["names"]:  # a headless Service selecting the pods, on their metrics port
+                service = find(objects, "Service", dns.split(".")[0])
+                assert service["spec"]["clusterIP"] == "None", dns
+                assert {p["port"] for p in service["spec"]["ports"]} == {sd["port"]}
+                scraped[service["spec"]["selector"]["app.kubernetes.io/name"]] = sd["port"]
+    assert scraped == {"api": 8000, "events-worker": 9101}
+    args = container(objects, "Deployment", "prometheus", "prometheus")["args"]
+    assert "--web.enable-remote-write-receiver" in args
+    master = container(objects, "Job", "locust-master", "master")
+    env = {e["name"]: e.get("value") for e in master["env"]}
+    assert env["LOADGATE_REMOTE_WRITE_URL"] == "http://prometheus:9090/api/v1/write"
+
+
 # --- availability --------------------------------------------------------------------------------
 
 def test_every_workload_but_the_init_job_has_a_disruption_budget(overlay):

@@ -25,8 +25,8 @@ def test_every_overlay_renders_the_whole_stack(overlay):
     workloads = {(o["kind"], o["metadata"]["name"]) for o in objects if swarm.pod_spec(o)}
     stack = {("Deployment", "api"), ("Deployment", "redis"), ("Deployment", "locust-worker"),
              ("StatefulSet", "mongodb"), ("Job", "locust-master"), ("Job", "mongodb-init")}
-    if name != "smoke":  # the plan's tiers add the message queue (k8s/components/events)
-        stack |= {("StatefulSet", "rabbitmq"), ("Deployment", "events-worker")}
+    if name != "smoke":  # the plan's tiers add the message queue and Prometheus (k8s/components)
+        stack |= {("StatefulSet", "rabbitmq"), ("Deployment", "events-worker"), ("Deployment", "prometheus")}
     assert workloads == stack, name
 
 
