@@ -60,6 +60,7 @@ from loadtests.health import HealthMonitor
 from loadtests.interrupts import Interrupts
 from loadtests.journeys import LoadgateUser, pool_size
 from loadtests.locust_csv import LocustCsv
+from loadtests.locust_logging import warn_once
 from loadtests.locust_shape import ScenarioShape
 from loadtests.preparation import Target, prepare_target, seed
 from loadtests.probe import Probe
@@ -182,6 +183,7 @@ class Session:
         meta.target, meta.target_kind = self.target.url, self.target.kind
         meta.connections = pool_size(s, max(1, opts.expect_workers))
         accounts = seed(s, self.target, self.console, self.interrupts)
+        warn_once()  # a shape re-targets every second: Locust's spawn-rate warning, once
         env = Environment(user_classes=[user_class], shape_class=ScenarioShape(s, stop_at_end=False),
                           host=self.target.url)
         if self.distributed:

@@ -38,6 +38,7 @@ from loadtests.generator import Generator, load_user_class
 from loadtests.interrupts import Interrupts
 from loadtests.journeys import pool_size
 from loadtests.locust_csv import LocustCsv
+from loadtests.locust_logging import warn_once
 from loadtests.locust_shape import ScenarioShape
 from loadtests.preparation import Target, prepare_target, seed
 from loadtests.probe import Probe
@@ -46,7 +47,6 @@ from loadtests.scenario import Scenario
 from loadtests.session import RunOptions, Session
 from loadtests.shapes import spawn_rate
 from loadtests.status import StatusLine, make_console
-from loadtests.ui_logging import warn_once
 from loadtests.webui import hide_our_arguments_from_locust
 
 logger = logging.getLogger("loadgate")

@@ -17,6 +17,7 @@ from locust.runners import WORKER_REPORT_INTERVAL, WorkerRunner
 
 from loadgate import runformat as rf
 from loadtests.generator import Generator, load_user_class
+from loadtests.locust_logging import warn_once
 from loadtests.protocol import REPORT_KEY, SETUP_MESSAGE, SETUP_REQUEST, ProtocolError, Setup, WorkerReport
 from loadtests.scenario import Scenario, validate_scenario
 
@@ -31,6 +32,7 @@ def run_worker(scenario: Scenario, master_host: str, master_port: int) -> int:
     """A worker: run the users the master assigns, record them, ship the recordings; until quit."""
     user_class = load_user_class(scenario.user_class)
     locust.runners.MASTER_HEARTBEAT_TIMEOUT = MASTER_LOST_S  # read by the worker's timeout checker
+    warn_once()  # the master re-targets every second: Locust's spawn-rate warning, once
     env = Environment(user_classes=[user_class])
     generator = Generator(env, scenario, user_class, "worker")
     generator.apply(scenario, ready=False)  # users wait for the master's accounts

@@ -23,7 +23,8 @@ swarm_app = typer.Typer(
 )
 
 Scenario = Annotated[str, typer.Argument(help="A scenario in scenarios/: 'smoke', 'baseline-1k.yaml', ...")]
-Overlay = Annotated[str, typer.Option("--overlay", "-o", help="k8s/overlays/NAME: smoke, 1k, 10k, 100k.")]
+Overlay = Annotated[str, typer.Option(
+    "--overlay", "-o", help="k8s/overlays/NAME (smoke, 1k, 10k, 100k), or a kustomization directory.")]
 Workers = Annotated[int | None, typer.Option(
     "--workers", "-w", min=1, help="Locust workers (default: the overlay's, from loadgate plan).")]
 Context = Annotated[str | None, typer.Option("--context", help="kubectl context (default: the current one).")]

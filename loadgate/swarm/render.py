@@ -132,12 +132,24 @@ def validate(scenario: Path, slo: Path) -> None:
     load_slo(slo)
 
 
+def overlay_dir(overlay: str, root: Path = ROOT) -> Path:
+    """``k8s/overlays/NAME``, or a kustomization directory of your own (one that patches a shipped
+    overlay for your cluster: images, a MongoDB of yours, smaller requests)."""
+    if overlay in overlays(root):
+        return root / "k8s" / "overlays" / overlay
+    path = Path(overlay)
+    if path.is_dir() and any((path / f).is_file() for f in ("kustomization.yaml", "kustomization.yml")):
+        return path.resolve()
+    raise SwarmError(f"overlay {overlay!r} not found (have: {', '.join(overlays(root))}, "
+                     "or a directory with a kustomization.yaml)")
+
+
 def render(scenario: str, overlay: str = "smoke", workers: int | None = None, root: Path = ROOT,
            namespace: str = NAMESPACE) -> str:
-    """The manifests of ``overlay`` running ``scenario``, with ``workers`` workers if given."""
+    """The manifests of ``overlay`` (a name or a directory, :func:`overlay_dir`) running
+    ``scenario``, with ``workers`` workers if given."""
     binary = kubectl()
-    if overlay not in overlays(root):
-        raise SwarmError(f"overlay {overlay!r} not found (have: {', '.join(overlays(root))})")
+    base = overlay_dir(overlay, root)
     if workers is not None and workers < 1:
         raise SwarmError(f"--workers must be at least 1, not {workers}")
     scenario_name, extra = resolve_scenario(scenario, root)
@@ -159,7 +171,7 @@ def render(scenario: str, overlay: str = "smoke", workers: int | None = None, ro
             shutil.copyfile(path, Path(tmp, "slo", path.name))
         fields: dict = {
             "namespace": namespace,
-            "resources": [os.path.relpath(root / "k8s" / "overlays" / overlay, tmp)],
+            "resources": [os.path.relpath(base, tmp)],
             "configMapGenerator": [{"name": "loadgate-run", "behavior": "merge", "literals": literals}],
             "behavior": "replace",
         }

@@ -8,7 +8,6 @@ The tests share one cluster and run in file order: the smoke run's Job is what `
 from __future__ import annotations
 
 import json
-import os
 import secrets
 import subprocess
 import sys
@@ -186,8 +185,9 @@ def test_fetch_copies_the_run_directory_and_builds_its_report(stack, tmp_path):
     assert (run / "meta.json").is_file() and (run / "report.html").is_file()
 
 
-def test_a_no_go_scenario_ends_in_a_failed_job(stack, tmp_path):
-    # The smoke scenario judged by an SLO nothing can meet, deployed over the same stack.
+def test_a_no_go_scenario_applied_by_loadgate_swarm_ends_in_a_failed_job(stack, tmp_path):
+    # The smoke scenario judged by an SLO nothing can meet, deployed over the same stack by
+    # `loadgate swarm apply` (the scenario file and its SLO shipped as they are, on the test overlay).
     smoke = yaml.safe_load((ROOT / "scenarios/smoke.yaml").read_text())
     (tmp_path / "slo").mkdir()
     (tmp_path / "nogo.yaml").write_text(yaml.safe_dump({**smoke, "name": "nogo", "slo": "slo/nogo.yaml"}))
@@ -195,24 +195,17 @@ def test_a_no_go_scenario_ends_in_a_failed_job(stack, tmp_path):
     # INVALID by design, while no stack on two cores serves a million requests a second.
     impossible = {"endpoints": {"Total": {"rps": {"fail": ">= 1000000"}}}}
     (tmp_path / "slo/nogo.yaml").write_text(yaml.safe_dump(impossible))
-    kustomization = {
-        "apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization",
-        "resources": [os.path.relpath(OVERLAY, tmp_path)],
-        "configMapGenerator": [
-            {"name": "loadgate-scenarios", "behavior": "merge", "files": ["nogo.yaml"]},
-            {"name": "loadgate-slo", "behavior": "merge", "files": ["slo/nogo.yaml"]},
-            {"name": "loadgate-run", "behavior": "merge",
-             "literals": ["SCENARIO=nogo.yaml", "SLO=nogo.yaml"]},
-        ],
-    }
-    (tmp_path / "kustomization.yaml").write_text(yaml.safe_dump(kustomization))
-    ok(kubectl("-n", "loadgate", "delete", "job", "locust-master", "--wait=true", "--cascade=foreground"))
-    ok(kubectl("apply", "-k", str(tmp_path)))
+    applied = loadgate("swarm", "apply", str(tmp_path / "nogo.yaml"), "--overlay", str(OVERLAY))
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    assert "job.batch/locust-master" in applied.stdout  # replaced: a Job's pods cannot change in place
     proc = loadgate("swarm", "status", "--wait", "--timeout", str(RUN_TIMEOUT_S))
     verdict = fetched_verdict(tmp_path / "fetched")
-    detail = proc.stdout + proc.stderr + logs("locust-master")
+    master_logs = loadgate("swarm", "logs", "locust-master", "--tail", "60")
+    detail = proc.stdout + proc.stderr + master_logs.stdout
+    assert master_logs.returncode == 0 and master_logs.stdout.strip(), master_logs.stderr
     # The impossible floor is judged FAIL; the verdict is NO-GO, or INVALID when the run on this
     # 2-CPU node also saw a problem (its reasons are in verdict.json): never GO.
+    assert verdict["run_id"].endswith("-nogo") and verdict["slo_file"].endswith("nogo.yaml"), verdict
     assert any("rps" in c["name"] and c["result"] == "fail" for c in verdict["criteria"]), (verdict, detail)
     assert verdict["verdict"] in ("NO-GO", "INVALID"), (verdict, detail)
     assert proc.returncode == verdict["exit_code"] != EXIT_GO

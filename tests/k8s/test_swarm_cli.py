@@ -13,6 +13,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+import yaml
 from k8s_manifests import find, render_tree
 
 from loadgate import swarm
@@ -65,6 +66,21 @@ def test_render_keeps_the_overlay_worker_count_unless_asked(tmp_path):
     plain = swarm.load_objects(swarm.kustomize(root / "k8s/overlays/10k"))
     planned = find(plain, "Deployment", "locust-worker")["spec"]["replicas"]
     assert find(objects, "Deployment", "locust-worker")["spec"]["replicas"] == planned
+
+
+def test_render_takes_an_overlay_of_your_own_by_its_directory(tmp_path):
+    root = render_tree(tmp_path / "tree")
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "kustomization.yaml").write_text(yaml.safe_dump({
+        "apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization",
+        "resources": [os.path.relpath(root / "k8s/overlays/smoke", mine)],
+        "images": [{"name": "redis", "newName": "registry.example/redis", "newTag": "7.4.2"}]}))
+    objects = swarm.load_objects(swarm.render("smoke", overlay=str(mine), workers=3, root=root))
+    assert find(objects, "Deployment", "redis")["spec"]["template"]["spec"]["containers"][0]["image"] \
+        == "registry.example/redis:7.4.2"
+    assert find(objects, "Deployment", "locust-worker")["spec"]["replicas"] == 3
+    assert find(objects, "ConfigMap", "loadgate-run")["data"]["SCENARIO"] == "smoke.yaml"
 
 
 def test_loadgate_swarm_render_prints_manifests_for_a_scenario_file(scenario):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from loadtests.ui_logging import SPAWN_RATE_WARNING, warn_once
+from loadtests.locust_logging import SPAWN_RATE_WARNING, warn_once
 
 
 def _warn_per_tick(logger: logging.Logger, ticks: int) -> None:

@@ -1,4 +1,5 @@
-"""Locust's "spawn rate is very high" warning, once per process instead of once per shape tick.
+"""Locust's "spawn rate is very high" warning, once per process instead of once per shape tick
+(headless runs, workers and the web UI alike).
 
 A shape re-targets the user count every second, and Locust warns on every ``start`` whose spawn
 rate is above 100: a ramp printed it once a second for its whole length.
