@@ -185,6 +185,9 @@ class Scenario(_Strict):
         None, ge=1, description="shared HTTP connections per generator process (default: one per user)"
     )
     timeout: Seconds = Field(30.0, gt=0, description="per-request network timeout")
+    drain_timeout: Seconds = Field(
+        60.0, le=3600, description="after the load stops, how long to wait for the API's event backlog "
+                                   "to empty (when it publishes events); 0: do not wait")
     user_class: str = Field(DEFAULT_USER_CLASS, pattern=r"^[\w.]+:\w+$")
 
     @field_validator("target")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from loadgate.runformat import TOTAL, EndpointSummary, Percentiles, Summary
+from loadgate.runformat import TOTAL, EndpointSummary, Percentiles, Summary, is_dead_letter
 from loadgate.runformat.figures import NONE, format_ms, shown
 from reports.rundata import RunData
 
@@ -86,6 +86,19 @@ def _when(epoch: float | None) -> str:
     return dt.datetime.fromtimestamp(epoch, dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
+def async_backlog(s: Summary) -> str | None:
+    """The event backlog in words (depth, lag, drain), or None when the API reported no queues."""
+    if not s.queues:
+        return None
+    figures = s.run_figures
+    drain = figures.get("drain_seconds")
+    drained = f"drained {drain:,.1f} s after the load stopped" if drain is not None else (
+        s.drain_note or "drain not measured")
+    dead = sum(q.depth_last for name, q in s.queues.items() if is_dead_letter(name))
+    return (f"max {figures.get('queue_depth_max') or 0:,.0f} messages waiting, oldest "
+            f"{figures.get('queue_lag_max') or 0:,.1f} s; {drained}; {dead:,.0f} dead letter(s) at the end")
+
+
 def run_facts(run: RunData) -> list[tuple[str, str]]:
     """What was run, where and when: (label, value) pairs."""
     m, s = run.meta, run.summary
@@ -116,6 +129,9 @@ def run_facts(run: RunData) -> list[tuple[str, str]]:
         facts.append(("resolution", floor))
     if m.connections:
         facts.append(("connection pool", f"{m.connections:,} per generator process"))
+    backlog = async_backlog(s)
+    if backlog:
+        facts.append(("async backlog", backlog))
     if m.interrupted:
         facts.append(("interrupted", m.interrupt_reason or "yes"))
     version = m.packages.get("loadgate")
@@ -129,6 +145,7 @@ def sut_tables(run: RunData) -> dict[str, list[dict[str, str]]]:
     from reports.sut import (
         breaker_states,
         cache_ratios_by_cache,
+        event_counts,
         rate_limited,
         scrape_failures,
         store_latency_ms,
@@ -158,4 +175,11 @@ def sut_tables(run: RunData) -> dict[str, list[dict[str, str]]]:
         {"figure": "requests refused with 429", "value": f"{rate_limited(samples):,.0f}"},
         {"figure": "metrics scrapes failed", "value": f"{failed:,} of {scrapes:,}"},
     ]
-    return {"caches": caches, "breakers": breakers, "store operations (ms)": store, "other": other}
+    other += [{"figure": f"events {name}", "value": f"{n:,.0f}"} for name, n in event_counts(samples).items()]
+    queues = [
+        {"queue": name, "depth max": f"{q.depth_max:,.0f}", "oldest max (s)": f"{q.age_max_s:,.1f}",
+         "depth at end": f"{q.depth_last:,.0f}"}
+        for name, q in run.summary.queues.items()
+    ]
+    return {"caches": caches, "breakers": breakers, "store operations (ms)": store, "queues": queues,
+            "other": other}
