@@ -86,6 +86,22 @@ def _floor(run: Summary, percentile: float | None, metric: str) -> float | None:
     return run.floor_p99_ms if high else run.floor_p50_ms
 
 
+def _beyond_the_wait(c: Criterion, run: Summary) -> tuple[Result, str] | None:
+    """A drain limit judged on a run that stopped waiting with a backlog left: the drain took
+    longer than the wait, so a limit at or below the wait is crossed; a longer one cannot be told."""
+    longer_than = run.drain_exceeded_s if (c.endpoint, c.metric) == (RUN, "drain_seconds") else None
+    if longer_than is None:
+        return None
+    note = f"still draining {longer_than:g} s after the load's stop, when the run stopped waiting"
+    for result, level in (("fail", c.fail), ("warn", c.warn)):
+        if level is None:
+            continue
+        if level.relative or level.value > longer_than:
+            return "invalid", f"{note}: raise the scenario's drain_timeout above {level.value:g} s"
+        return result, note  # type: ignore[return-value]
+    return None
+
+
 def judge_criterion(c: Criterion, run: Summary, baseline: Summary | None, shift: Shift | None = None) -> Row:
     """One criterion's row. ``shift`` is the per-window comparison for the same endpoint and
     metric: a relative level crossed while the shift is not significant is noise, and is only
@@ -95,7 +111,7 @@ def judge_criterion(c: Criterion, run: Summary, baseline: Summary | None, shift:
     measured, samples, why = figure(run, c.endpoint, c.metric)
     row.measured = measured
     if measured is None:
-        row.result, row.note = "invalid", why
+        row.result, row.note = _beyond_the_wait(c, run) or ("invalid", why)
         return row
     if samples < metric.min_samples:
         row.result = "invalid"

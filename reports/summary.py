@@ -230,6 +230,7 @@ def build_summary(
         run_figures=backlog.figures,
         queues=backlog.queues,
         drain_note=backlog.drain_note,
+        drain_exceeded_s=backlog.drain_exceeded_s,
     )
 
 

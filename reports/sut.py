@@ -114,6 +114,8 @@ class Backlog:
     figures: dict[str, float | None]
     queues: dict[str, QueueSummary] = field(default_factory=dict)
     drain_note: str | None = None
+    drain_exceeded_s: float | None = None
+    """When the run stopped waiting with a backlog left: the drain took longer than this."""
 
 
 def backlog_figures(samples: list[SutSample], meta: Meta) -> Backlog:
@@ -141,14 +143,16 @@ def backlog_figures(samples: list[SutSample], meta: Meta) -> Backlog:
     depth = max(s.backlog() or 0.0 for s in seen)
     end = meta.ended_at if meta.ended_at is not None else meta.persisted_until
     drained = next((s.t for s in seen if end is not None and s.t >= end and s.backlog() == 0), None)
-    note = None
+    note, exceeded = None, None
     if drained is None:
         if meta.drain is not None:
             note = f"the backlog did not drain within {meta.drain.timeout_s:g} s of the load's stop"
+            exceeded = meta.drain.timeout_s
         else:
             note = "the run did not wait for the backlog to drain (drain_timeout 0, or an older run)"
     seconds = None if drained is None or end is None else round(drained - end, 3)
-    return Backlog({"queue_lag_max": lag, "queue_depth_max": depth, "drain_seconds": seconds}, queues, note)
+    return Backlog({"queue_lag_max": lag, "queue_depth_max": depth, "drain_seconds": seconds}, queues, note,
+                   exceeded)
 
 
 def backlog_over_time(samples: list[SutSample]) -> pd.DataFrame:

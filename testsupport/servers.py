@@ -287,6 +287,29 @@ class SmtpSink:
         return [m["Message-ID"] for m in list(self.messages)]
 
 
+def start_worker(**env: str) -> subprocess.Popen:
+    """``loadgate serve-worker`` (the API's background worker) with this environment, on top of
+    ours minus the server URLs; its output piped as text."""
+    import sys
+
+    environ = {k: v for k, v in os.environ.items()
+               if k not in ("MONGODB_URL", "REDIS_URL", "AMQP_URL", "SMTP_URL")}
+    environ |= {"LOG_LEVEL": "WARN", **env}
+    return subprocess.Popen([str(Path(sys.executable).with_name("loadgate")), "serve-worker"], env=environ,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def stop_worker(proc: subprocess.Popen) -> str:
+    """Stop a worker gracefully; its output."""
+    if proc.poll() is None:
+        proc.terminate()
+    try:
+        return proc.communicate(timeout=20)[0]
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        return proc.communicate()[0]
+
+
 def start_smtp_sink() -> SmtpSink:
     """An ``aiosmtpd`` server on a thread of this process: the worker's emails land here."""
     from email import message_from_bytes, policy

@@ -305,4 +305,7 @@ class Summary(_Model):
     queues: dict[str, QueueSummary] = Field(
         default_factory=dict, description="per queue the API reported, dead-letter ones included (v3)"
     )
-    drain_note: str | None = Field(None, description="why drain_seconds is what it is, when it is not plain")
+    drain_note: str | None = Field(None, description="why drain_seconds is null, when it is")
+    drain_exceeded_s: float | None = Field(
+        None, description="the backlog was still there this long after the load's stop, when the run's "
+                          "wait ran out: the drain took longer than this (v3)")

@@ -14,14 +14,15 @@ import yaml
 from runhelpers import loadgate, loadgate_env, the_run, write_scenario
 
 from loadgate import runformat as rf
+from testsupport.servers import start_worker, stop_worker
 
 MIX = {"create_task": 1, "complete_task": 1}
 
 
-def _scenario(folder, amqp_url: str, drain_timeout: str, **env: str):
+def _scenario(folder, amqp_url: str, drain_timeout: str, drain_limit: str = "<= 2s", **env: str):
     (folder / "slo.yaml").write_text(yaml.safe_dump({
         "endpoints": {"Total": {"error_rate": {"fail": "5%"}}},
-        "run": {"drain_seconds": {"fail": "<= 20s"}, "queue_lag_max": {"fail": 600}},
+        "run": {"drain_seconds": {"fail": drain_limit}, "queue_lag_max": {"fail": 600}},
     }))
     return write_scenario(folder, "async", slo="slo.yaml", target="local", duration="6s", users=3,
                           think_time={"min": 0.1, "max": 0.2}, mix=MIX,
@@ -64,11 +65,9 @@ def test_without_a_worker_the_backlog_stays_and_the_drain_limit_gates_no_go(tmp_
 
 def test_with_the_worker_the_run_waits_for_the_backlog_and_records_the_drain(
         tmp_path, own_rabbitmq, mongodb_url, redis_url, smtp_sink):
-    from events_helpers import start_worker, stop_worker
-
     out = tmp_path / "runs"
     env = {"MONGODB_URL": mongodb_url, "MONGODB_DB": "drain_test", "REDIS_URL": redis_url}
-    scenario = _scenario(tmp_path, own_rabbitmq.url, drain_timeout="60s", **env)
+    scenario = _scenario(tmp_path, own_rabbitmq.url, drain_timeout="60s", drain_limit="<= 50s", **env)
     worker = start_worker(AMQP_URL=own_rabbitmq.url, SMTP_URL=smtp_sink.url, **env)
     try:
         done = loadgate("run", str(scenario), "--out", str(out), env=loadgate_env(), timeout=180)

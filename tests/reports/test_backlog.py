@@ -78,12 +78,25 @@ def test_run_criteria_are_judged_into_the_gate_rows_beside_the_endpoints(tmp_pat
     assert (result.verdict, result.exit_code) == ("NO-GO", 1)
 
 
-def test_a_run_criterion_on_a_figure_not_measured_is_invalid_never_a_pass(tmp_path):
+def test_a_drain_limit_within_the_runs_wait_fails_when_the_backlog_outlasted_the_wait(tmp_path):
     run = _run(tmp_path, BACKLOG, rf.Drain(timeout_s=2, ended_at=END + 2, drained=False))
-    slo = write_slo(tmp_path / "slo.yaml", "run:\n  drain_seconds: 600\n")
-    [row] = gate(run, slo).criteria
-    assert row.result == "invalid" and row.note == "the backlog did not drain within 2 s of the load's stop"
-    assert gate(run, slo).verdict == "INVALID"
+    [row] = gate(run, write_slo(tmp_path / "slo.yaml", "run:\n  drain_seconds: 1.5\n")).criteria
+    assert (row.result, row.measured) == ("fail", None)
+    assert row.note == "still draining 2 s after the load's stop, when the run stopped waiting"
+
+
+def test_a_drain_limit_beyond_the_runs_wait_cannot_be_judged_and_is_invalid(tmp_path):
+    run = _run(tmp_path, BACKLOG, rf.Drain(timeout_s=2, ended_at=END + 2, drained=False))
+    result = gate(run, write_slo(tmp_path / "slo.yaml", "run:\n  drain_seconds: 600\n"))
+    [row] = result.criteria
+    assert row.result == "invalid" and result.verdict == "INVALID"
+    assert row.note.endswith("raise the scenario's drain_timeout above 600 s")
+
+
+def test_a_run_criterion_on_a_figure_the_run_did_not_measure_is_invalid_never_a_pass(tmp_path):
+    run = _run(tmp_path, [rf.SutSample(t=START)], None)
+    [row] = gate(run, write_slo(tmp_path / "slo.yaml", "run:\n  queue_lag_max: 600\n")).criteria
+    assert row.result == "invalid" and "not measured by this run" in row.note
 
 
 def test_run_limits_take_seconds_or_milliseconds(tmp_path):
