@@ -93,12 +93,13 @@ def _beyond_the_wait(c: Criterion, run: Summary) -> tuple[Result, str] | None:
     if longer_than is None:
         return None
     note = f"still draining {longer_than:g} s after the load's stop, when the run stopped waiting"
-    for result, level in (("fail", c.fail), ("warn", c.warn)):
+    levels: list[tuple[Result, Limit | None]] = [("fail", c.fail), ("warn", c.warn)]
+    for result, level in levels:
         if level is None:
             continue
         if level.relative or level.value > longer_than:
             return "invalid", f"{note}: raise the scenario's drain_timeout above {level.value:g} s"
-        return result, note  # type: ignore[return-value]
+        return result, note
     return None
 
 
