@@ -183,6 +183,7 @@ class Session:
         s, opts = self.scenario, self.opts
         self.target = prepare_target(s, self.console, self.interrupts)
         meta.target, meta.target_kind = self.target.url, self.target.kind
+        meta.topology = self.target.topology
         meta.connections = pool_size(s, max(1, opts.expect_workers))
         accounts = seed(s, self.target, self.console, self.interrupts)
         env = Environment(user_classes=[user_class], shape_class=ScenarioShape(s, stop_at_end=False),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from loadgate.runformat import TOTAL, EndpointSummary, Percentiles, Summary, is_dead_letter
+from loadgate.runformat import TOTAL, EndpointSummary, Meta, Percentiles, Summary, is_dead_letter
 from loadgate.runformat.figures import NONE, format_ms, shown
 from reports.rundata import RunData
 
@@ -86,6 +86,20 @@ def _when(epoch: float | None) -> str:
     return dt.datetime.fromtimestamp(epoch, dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
+def topology(m: Meta) -> str | None:
+    """Which topology the run measured, in words; None for runs that do not say (format 2)."""
+    t = m.topology
+    if t is None:
+        if m.target_kind.startswith("url"):
+            return "as deployed behind the URL (replicas and balancer not known to the run)"
+        return None
+    workers = f" × {t.workers_per_replica} workers" if t.workers_per_replica > 1 else ""
+    if t.replicas == 1 and t.balancer is None:
+        return f"one API process{workers}, direct (no balancer)"
+    return (f"{t.replicas} API replicas{workers} behind {t.balancer or 'a balancer'} "
+            f"(their /metrics add up all replicas)")
+
+
 def async_backlog(s: Summary) -> str | None:
     """The event backlog in words (depth, lag, drain), or None when the API reported no queues."""
     if not s.queues:
@@ -114,6 +128,7 @@ def run_facts(run: RunData) -> list[tuple[str, str]]:
         ("load model", f"{m.model}, up to {s.users_max:,} users"),
         ("generator", f"{m.workers} load-generator process(es)" if m.workers else "one local process"),
         ("target", f"{m.target} {f'({m.target_kind})' if m.target_kind else ''}".strip()),
+        *([("topology", topology(m))] if topology(m) else []),
         ("host", m.host or "–"),
     ]
     if s.generator_cpu_max is not None:

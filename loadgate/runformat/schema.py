@@ -92,6 +92,14 @@ class Drain(_Model):
     drained: bool = Field(description="every work queue and the outbox seen empty before the bound")
 
 
+class Topology(_Model):
+    """What the run measured when it started the API itself: how many processes, behind what (v3)."""
+
+    replicas: int = Field(1, ge=1, description="API processes (loadgate serve --replicas)")
+    workers_per_replica: int = Field(1, ge=1, description="uvicorn workers in each")
+    balancer: str | None = Field(None, description="'nginx/1.22.1' in front of the replicas; None: direct")
+
+
 class Meta(_Model):
     """``meta.json``: what was run, where, when, and whether it finished."""
 
@@ -131,6 +139,9 @@ class Meta(_Model):
         default_factory=list, description="the client's floor, per process, at start and end (v2)"
     )
     connections: int | None = Field(None, description="pooled connections per generator process (v2)")
+    topology: Topology | None = Field(
+        None, description="the local API's processes and balancer; None: a URL target, or an older run (v3)"
+    )
     drain: Drain | None = Field(
         None, description="the wait for the async backlog after the load stopped; None: no wait (v3)"
     )
