@@ -116,6 +116,7 @@ def async_backlog(s: Summary) -> str | None:
 def run_facts(run: RunData) -> list[tuple[str, str]]:
     """What was run, where and when: (label, value) pairs."""
     m, s = run.meta, run.summary
+    measured = topology(m)
     duration = f"{m.duration_s:,.0f} s"
     if m.planned_duration_s and abs(m.planned_duration_s - m.duration_s) > 1:
         duration += f" of {m.planned_duration_s:,.0f} s planned"
@@ -128,7 +129,7 @@ def run_facts(run: RunData) -> list[tuple[str, str]]:
         ("load model", f"{m.model}, up to {s.users_max:,} users"),
         ("generator", f"{m.workers} load-generator process(es)" if m.workers else "one local process"),
         ("target", f"{m.target} {f'({m.target_kind})' if m.target_kind else ''}".strip()),
-        *([("topology", topology(m))] if topology(m) else []),
+        *([("topology", measured)] if measured else []),
         ("host", m.host or "–"),
     ]
     if s.generator_cpu_max is not None:
