@@ -24,7 +24,6 @@ from pathlib import Path
 from loadgate.runformat import TOTAL, EndpointSummary, GeneratorSample, Summary, SutSample, Validity, counters
 from loadgate.runformat.figures import NONE, format_ms, format_value, shown
 from reports.criteria import judge_criterion
-from reports.metrics import METRICS
 from reports.slo import load_slo
 from reports.summary import (
     CPU_SATURATED_PERCENT,
@@ -230,7 +229,7 @@ class LoadgatePage:
                 if status is None:  # invalid: too few samples, or nothing recorded yet
                     too_few = row.measured is None or "samples" in row.note
                     status = NOT_ENOUGH if too_few else f"INVALID: {row.note}"
-                measured = format_value(row.measured, METRICS[c.metric].unit)
+                measured = format_value(row.measured, row.unit)
                 rows.append(_slo_row(c.name, status, measured, row.limit))
         else:
             rows.append(_slo_row("(the scenario names no SLO)", ""))

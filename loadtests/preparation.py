@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from rich.console import Console
 
+from loadgate import runformat as rf
 from loadtests.scenario import Scenario
 from loadtests.seeding import seed_accounts, seed_token_from_env
 from loadtests.target import LocalApi, TargetError, describe, health
@@ -28,6 +29,8 @@ class Target:
     kind: str
     seed_token: str
     api: LocalApi | None = None
+    topology: rf.Topology | None = None
+    """The processes behind the URL, when this run started them (a URL target's are not known)."""
 
     def stop(self) -> None:
         if self.api is not None:
@@ -39,9 +42,10 @@ def prepare_target(scenario: Scenario, console: Console, should_stop: StopCheck 
     if scenario.target == "local":
         store = "MongoDB" if os.environ.get("MONGODB_URL") else "SQLite"
         cache = "Redis" if os.environ.get("REDIS_URL") else "in-process cache"
-        console.print(f"starting the API locally ({store}, {cache})", highlight=False)
+        replicas = f", {scenario.api_replicas} replicas behind nginx" if scenario.api_replicas > 1 else ""
+        console.print(f"starting the API locally ({store}, {cache}{replicas})", highlight=False)
         api = LocalApi.start(scenario, should_stop=should_stop)
-        return Target(api.url, api.kind, api.seed_token, api)
+        return Target(api.url, api.kind, api.seed_token, api, api.topology)
     if health(scenario.target) is None:
         raise TargetError(f"{scenario.target}: GET /health does not answer 200; is the API running?")
     token = seed_token_from_env()

@@ -3,6 +3,7 @@
     probe = Probe("http://127.0.0.1:8000")
     sample = probe.sample()                 # one SutSample, cumulative counters
     sample.cache["GET /tasks"]["hit"]       # 1234.0
+    sample.queues["taskapi.email"]          # {'depth': 7.0, 'age_s': 4.5}: the async backlog
     probe.hit_ratio()                       # 0.93: over the run so far, across API restarts
 
 Plain blocking code (``urllib``): in a Locust process gevent has patched sockets, so calling it
@@ -34,27 +35,28 @@ EVENT_COUNTERS = {"taskapi_events_published_total": "published",
 
 def parse_metrics(text: str, t: float) -> SutSample:
     """A SutSample from Prometheus text exposition (labels as in the API's contract)."""
+    samples = [s for family in text_string_to_metric_families(text) for s in family.samples]
     cache: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     caches: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     breakers: dict[str, float] = {}
     store: dict[str, dict[str, float]] = defaultdict(lambda: {"count": 0.0, "sum_s": 0.0})
     rate_limited = 0.0
-    for family in text_string_to_metric_families(text):
-        for s in family.samples:
-            labels = s.labels
-            if s.name == CACHE:
-                endpoint = f"{labels.get('method', '?')} {labels.get('route', '?')}"
-                result = labels.get("result", "?")
-                cache[endpoint][result] += s.value
-                caches[labels.get("cache", "?")][result] += s.value
-            elif s.name == RATE_LIMITED:
-                rate_limited += s.value
-            elif s.name == BREAKER:
-                breakers[labels.get("breaker", "?")] = s.value
-            elif s.name == f"{STORE}_count":
-                store[labels.get("operation", "?")]["count"] += s.value
-            elif s.name == f"{STORE}_sum":
-                store[labels.get("operation", "?")]["sum_s"] += s.value
+    for s in samples:
+        labels = s.labels
+        if s.name == CACHE:
+            endpoint = f"{labels.get('method', '?')} {labels.get('route', '?')}"
+            result = labels.get("result", "?")
+            cache[endpoint][result] += s.value
+            caches[labels.get("cache", "?")][result] += s.value
+        elif s.name == RATE_LIMITED:
+            rate_limited += s.value
+        elif s.name == BREAKER:
+            breakers[labels.get("breaker", "?")] = s.value
+        elif s.name == f"{STORE}_count":
+            store[labels.get("operation", "?")]["count"] += s.value
+        elif s.name == f"{STORE}_sum":
+            store[labels.get("operation", "?")]["sum_s"] += s.value
+    backlog = _queue_figures(samples)
     return SutSample(
         t=t,
         cache={k: dict(v) for k, v in cache.items()},
@@ -62,6 +64,8 @@ def parse_metrics(text: str, t: float) -> SutSample:
         rate_limited=rate_limited,
         breakers=breakers,
         store_ops={k: dict(v) for k, v in store.items()},
+        queues=backlog["queues"],
+        events=backlog["events"],
     )
 
 
@@ -72,19 +76,22 @@ def parse_queue_metrics(text: str) -> dict[str, dict]:
     "outboxed": n, "lost": n, "outbox_depth": n}}``; queues include the ``.dead`` ones. Empty
     dicts when the API publishes no events.
     """
+    return _queue_figures([s for family in text_string_to_metric_families(text) for s in family.samples])
+
+
+def _queue_figures(samples: list) -> dict[str, dict]:
     queues: dict[str, dict[str, float]] = defaultdict(lambda: {"depth": 0.0, "age_s": 0.0})
     events: dict[str, float] = {}
-    for family in text_string_to_metric_families(text):
-        for s in family.samples:
-            if s.name == QUEUE_DEPTH:
-                queues[s.labels.get("queue", "?")]["depth"] = s.value
-            elif s.name == QUEUE_AGE:
-                queues[s.labels.get("queue", "?")]["age_s"] = s.value
-            elif s.name == OUTBOX_DEPTH:
-                events["outbox_depth"] = s.value
-            elif s.name in EVENT_COUNTERS:
-                key = EVENT_COUNTERS[s.name]
-                events[key] = events.get(key, 0.0) + s.value
+    for s in samples:
+        if s.name == QUEUE_DEPTH:
+            queues[s.labels.get("queue", "?")]["depth"] = s.value
+        elif s.name == QUEUE_AGE:
+            queues[s.labels.get("queue", "?")]["age_s"] = s.value
+        elif s.name == OUTBOX_DEPTH:
+            events["outbox_depth"] = s.value
+        elif s.name in EVENT_COUNTERS:
+            key = EVENT_COUNTERS[s.name]
+            events[key] = events.get(key, 0.0) + s.value
     return {"queues": {k: dict(v) for k, v in queues.items()}, "events": events}
 
 
@@ -106,6 +113,8 @@ class Probe:
         self.timeout = timeout
         self.first: SutSample | None = None
         self.last: SutSample | None = None
+        self.saw_queues = False
+        """Whether any scrape reported queues: the API publishes events, so a run can wait for them."""
         self._lookups: dict[str, dict[str, float]] = {}  # increases since the first good sample
 
     def sample(self) -> SutSample:
@@ -121,6 +130,7 @@ class Probe:
                 counters.add_steps(self._lookups, self.last.cache, sample.cache)
             self.first = self.first or sample
             self.last = sample
+            self.saw_queues = self.saw_queues or bool(sample.queues)
         return sample
 
     def hit_ratio(self) -> float | None:

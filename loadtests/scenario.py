@@ -170,6 +170,7 @@ class Scenario(_Strict):
     target: str = Field("local", description="'local' (start the API) or the API's base URL")
     env: dict[str, str] = Field(default_factory=dict, description="environment of a local target")
     api_workers: int = Field(1, ge=1, description="local target: API worker processes")
+    api_replicas: int = Field(1, ge=1, le=64, description="local target: API processes behind nginx")
     slo: str | None = Field(None, description="SLO file, relative to the scenario file")
     duration: Seconds | None = Field(None, gt=0)
     model: Literal["closed", "open"] = "closed"
@@ -185,6 +186,9 @@ class Scenario(_Strict):
         None, ge=1, description="shared HTTP connections per generator process (default: one per user)"
     )
     timeout: Seconds = Field(30.0, gt=0, description="per-request network timeout")
+    drain_timeout: Seconds = Field(
+        60.0, le=3600, description="after the load stops, how long to wait for the API's event backlog "
+                                   "to empty (when it publishes events); 0: do not wait")
     user_class: str = Field(DEFAULT_USER_CLASS, pattern=r"^[\w.]+:\w+$")
 
     @field_validator("target")
@@ -250,6 +254,7 @@ class Scenario(_Strict):
         if data.get("target", "local") != "local":  # another server: local-only settings lapse
             data.pop("env", None)
             data.pop("api_workers", None)
+            data.pop("api_replicas", None)
         return validate_scenario(data, "(command line)", truncate="duration" in changes)
 
 
@@ -289,6 +294,8 @@ def _check(s: Scenario, truncate: bool = False) -> list[tuple[str, str]]:
         problems.append(("env", "only applies to target 'local' (the API this run starts)"))
     if s.api_workers != 1 and s.target != "local":
         problems.append(("api_workers", "only applies to target 'local' (the API this run starts)"))
+    if s.api_replicas != 1 and s.target != "local":
+        problems.append(("api_replicas", "only applies to target 'local' (the API this run starts)"))
     if s.duration is None and not isinstance(s.shape, Steps):
         problems.append(("duration", "required key is missing"))
     if isinstance(s.shape, Steps) and s.duration is not None and not truncate:

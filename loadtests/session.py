@@ -75,6 +75,9 @@ from loadtests.webui import hide_our_arguments_from_locust
 logger = logging.getLogger("loadgate")
 
 PROBE_EVERY_S = 5.0
+DRAIN_PROBE_EVERY_S = 1.0
+"""While the run waits for the backlog to drain, it probes this often (the drain time's resolution,
+beside the API's own ``QUEUE_STATS_SECONDS`` refresh)."""
 TICK_S = 1.0
 WORKERS_TIMEOUT_S = 120.0
 FINAL_REPORT_TIMEOUT_S = 15.0
@@ -181,6 +184,7 @@ class Session:
         s, opts = self.scenario, self.opts
         self.target = prepare_target(s, self.console, self.interrupts)
         meta.target, meta.target_kind = self.target.url, self.target.kind
+        meta.topology = self.target.topology
         meta.connections = pool_size(s, max(1, opts.expect_workers))
         accounts = seed(s, self.target, self.console, self.interrupts)
         warn_once()  # a shape re-targets every second: Locust's spawn-rate warning, once
@@ -394,9 +398,36 @@ class Session:
         if self.generator is not None:
             self.collector.absorb(self.generator.recorder.drain())
             self.calibrations.append(self.generator.calibrate("end"))
-        self.writer.append(rf.SUT, probe.sample())
+        last = probe.sample()
+        self.writer.append(rf.SUT, last)
+        meta.drain = self._drain(probe, last, meta.ended_at)
         live_export.finish(live)
         csv_out.finish()
+
+    def _drain(self, probe: Probe, last: rf.SutSample, stopped_at: float) -> rf.Drain | None:
+        """Keep probing after the load stopped until the API's work queues and outbox are empty,
+        or ``drain_timeout`` passed; the samples go to ``sut.jsonl`` (the summary reads the drain
+        time from them). None when the scenario does not wait or the API publishes no events."""
+        timeout = self.scenario.drain_timeout
+        if timeout <= 0 or not probe.saw_queues:
+            return None
+        deadline = stopped_at + timeout
+        sample = last
+        with StatusLine(timeout, self.console) as status:
+            while sample.backlog() != 0 and time.time() < deadline and not self.interrupts():
+                waiting = "?" if sample.backlog() is None else f"{sample.backlog():,.0f}"
+                status.show(f"{time.time() - stopped_at:5.0f}/{timeout:.0f}s  draining: {waiting} "
+                            f"event(s) in the work queues and the outbox")
+                self.interrupts.event.wait(timeout=min(DRAIN_PROBE_EVERY_S, max(0.0, deadline - time.time())))
+                sample = probe.sample()
+                self.writer.append(rf.SUT, sample)
+        drained = sample.backlog() == 0
+        took = time.time() - stopped_at
+        self.console.print(f"backlog drained {took:.1f}s after the load stopped" if drained else
+                           f"backlog not drained within {timeout:g}s of the load's stop "
+                           f"({sample.backlog() if sample.backlog() is not None else '?'} left)",
+                           highlight=False)
+        return rf.Drain(timeout_s=timeout, ended_at=time.time(), drained=drained)
 
     def _loop(self, name: str, func: Callable, *args) -> None:
         """Run a background loop in the run's group; if it dies, the run ends with the reason."""

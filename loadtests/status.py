@@ -48,9 +48,12 @@ class StatusLine:
     def update(self, elapsed: float, users: int, rps: float, p95_ms: float | None, requests: int,
                failures: int, hit_ratio: float | None, note: str = "") -> None:
         share = failures / requests if requests else 0.0
-        line = (f"{elapsed:5.0f}/{self.total_s:.0f}s  users {users:,}  rps {rps:,.1f}  "
-                f"p95 {format_ms(p95_ms)} ms  errors {failures:,} ({share:.1%})  "
-                f"cache hit {'-' if hit_ratio is None else f'{hit_ratio:.0%}'}{note}")
+        self.show(f"{elapsed:5.0f}/{self.total_s:.0f}s  users {users:,}  rps {rps:,.1f}  "
+                  f"p95 {format_ms(p95_ms)} ms  errors {failures:,} ({share:.1%})  "
+                  f"cache hit {'-' if hit_ratio is None else f'{hit_ratio:.0%}'}{note}")
+
+    def show(self, line: str) -> None:
+        """Any line in the status's place: redrawn on a terminal, every 10 s in logs."""
         if self._live is not None:
             self._live.update(Text(line), refresh=True)
         elif time.monotonic() - self._last_plain >= PLAIN_EVERY_S:

@@ -3,6 +3,7 @@
     api = LocalApi.start(scenario)          # `loadgate serve` on a free 127.0.0.1 port
     api.url, api.kind
     # -> ('http://127.0.0.1:40123', 'local (sqlite + memory)')
+    api.topology                            # replicas, workers each, balancer (api_replicas > 1: nginx)
     api.stop()
 
 A local API runs on the embedded defaults, or on MongoDB / Redis when ``MONGODB_URL`` /
@@ -27,6 +28,8 @@ import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
+from loadgate import runformat as rf
+from loadgate.balancer import nginx_version
 from loadgate.errors import InputError
 from loadgate.paths import free_port
 from loadgate.processes import die_with_parent
@@ -61,9 +64,11 @@ def describe(url: str, local: bool) -> str:
 class LocalApi:
     """`loadgate serve` as a child process, stopped with SIGTERM (then SIGKILL)."""
 
-    def __init__(self, proc: subprocess.Popen, url: str, workdir: Path, seed_token: str):
+    def __init__(self, proc: subprocess.Popen, url: str, workdir: Path, seed_token: str,
+                 topology: rf.Topology):
         self.proc, self.url, self.workdir, self.seed_token = proc, url, workdir, seed_token
         self.kind = describe(url, local=True)
+        self.topology = topology
 
     @classmethod
     def start(cls, scenario: Scenario, should_stop: Callable[[], bool] = lambda: False) -> LocalApi:
@@ -81,7 +86,7 @@ class LocalApi:
             "SEED_TOKEN": seed_token,
         }
         args = [sys.executable, "-m", "loadgate.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
-                "--workers", str(scenario.api_workers)]
+                "--workers", str(scenario.api_workers), "--replicas", str(scenario.api_replicas)]
         log = open(workdir / "api.log", "wb")  # noqa: SIM115 - the child writes it for its lifetime
         proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True,
                                 preexec_fn=die_with_parent)  # a killed run leaves no API behind
@@ -96,7 +101,10 @@ class LocalApi:
                 _terminate(proc)
                 raise TargetError(f"local API {why}: {tail[0][:300]} (log: {workdir / 'api.log'})")
             time.sleep(0.1)
-        return cls(proc, url, workdir, seed_token)
+        balancer = (nginx_version() or "nginx") if scenario.api_replicas > 1 else None
+        topology = rf.Topology(replicas=scenario.api_replicas, workers_per_replica=scenario.api_workers,
+                               balancer=balancer)
+        return cls(proc, url, workdir, seed_token, topology)
 
     def stop(self) -> None:
         _terminate(self.proc)

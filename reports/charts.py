@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from loadgate.runformat import TOTAL
+from loadgate.runformat import TOTAL, is_dead_letter
 from reports.rundata import RunData
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -202,6 +202,62 @@ def cache_hit_over_time(run: RunData) -> bytes:
     return _png(fig)
 
 
+def backlog_over_time(run: RunData) -> bytes:
+    """The API's event backlog beside throughput: depth per queue (dead-letter queues dashed) and
+    the outbox over requests/s, then the oldest message's age per queue; the load's stop and the
+    end of the drain are marked."""
+    from reports.sut import backlog_over_time as backlog_frame
+
+    fig, (depth_ax, age_ax) = _stacked()
+    frame = backlog_frame(run.sut)
+    if frame.empty:
+        _empty(depth_ax, "the API reported no queues (it publishes no events)")
+        _empty(age_ax, "")
+        return _png(fig)
+    x, label = _elapsed(run, frame.index.to_numpy())
+    queues = sorted({c.rsplit(" ", 1)[0] for c in frame.columns if c != "outbox depth"})
+    for name in queues:
+        style = "--" if is_dead_letter(name) else "-"
+        depth_ax.step(x, frame[f"{name} depth"], style, where="post", linewidth=1.3, label=name)
+        age_ax.step(x, frame[f"{name} age"], style, where="post", linewidth=1.3, label=name)
+    if frame["outbox depth"].any():
+        depth_ax.step(x, frame["outbox depth"], ":", where="post", color="black", label="outbox")
+    tl = run.timeline
+    if not tl.empty:
+        twin = depth_ax.twinx()
+        twin.plot(_elapsed(run, tl.index.to_numpy())[0], tl["rps"], color="grey", alpha=0.5,
+                  linewidth=1, label="requests/s")
+        twin.set_ylabel("requests/s", color="grey")
+        twin.set_ylim(bottom=0)
+    meta, summary = run.meta, run.summary
+    marks = [(meta.ended_at, "load stopped")]
+    drain = summary.run_figures.get("drain_seconds")
+    if drain is not None and meta.ended_at is not None:
+        marks.append((meta.ended_at + drain, f"drained (+{drain:.1f} s)"))
+    for ax in (depth_ax, age_ax):
+        for t, text in marks:
+            if t is not None:
+                at = _elapsed(run, np.array([t]))[0][0]
+                ax.axvline(at, color="tab:red", ls=":", linewidth=1, label=text)
+        ax.set_ylim(bottom=0)
+        ax.grid(True, alpha=0.3)
+    depth_ax.set_ylabel("messages ready")
+    depth_ax.set_title("Event backlog per queue (dashed: dead letters) beside throughput"
+                       + ("" if drain is not None else f" · {summary.drain_note or 'not drained'}"))
+    depth_ax.legend(loc="upper left", fontsize="small", ncols=3)
+    age_ax.set_ylabel("oldest message age (s)")
+    age_ax.set_xlabel(label)
+    return _png(fig)
+
+
+def _stacked(size=(10, 6)):
+    """Two axes above each other sharing the time axis."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=size, dpi=DPI, layout="constrained")
+    return fig, fig.subplots(2, 1, sharex=True)
+
+
 def throughput_vs_concurrency(steps: Sequence, fit=None, slo_break=None) -> bytes:
     """Steady throughput of each plateau against its users, with the USL fit and its band when
     given; the region beyond the highest measured concurrency is shaded as extrapolation."""
@@ -263,4 +319,5 @@ def run_charts(run: RunData) -> dict[str, bytes]:
         "throughput": throughput_and_users(run),
         "errors": errors_over_time(run),
         "cache": cache_hit_over_time(run),
+        "backlog": backlog_over_time(run),
     }

@@ -5,7 +5,8 @@
     ('pass', 4.127)
 
 A percentile backed by too few samples (``loadgate.runformat.figures.min_samples``) is ``invalid``,
-never a pass; a relative level without a baseline is ``skipped``.
+never a pass; a relative level without a baseline is ``skipped``. A criterion on a figure of the
+whole run (``endpoint == "run"``, ``summary.run_figures``) the run did not measure is ``invalid``.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Literal
 
 from loadgate.runformat import TOTAL, EndpointSummary, Summary
 from reports.compare import Shift
-from reports.metrics import METRICS
+from reports.metrics import RUN, metric_of
 from reports.slo import Criterion, Limit, Slo
 
 Result = Literal["pass", "warn", "fail", "invalid", "skipped"]
@@ -40,7 +41,17 @@ class Row:
 
 
 def figure(summary: Summary, endpoint: str, metric: str) -> tuple[float | None, int, str]:
-    """An endpoint's figure for a metric, its sample count, and why it is missing (if it is)."""
+    """An endpoint's figure for a metric, its sample count, and why it is missing (if it is).
+
+    For ``endpoint == "run"``, the run figure (one measurement: the count is 1).
+    """
+    if endpoint == RUN:
+        value = summary.run_figures.get(metric)
+        if value is None:
+            why = summary.drain_note if metric == "drain_seconds" and summary.drain_note else (
+                f"not measured by this run ({metric} is null or absent in summary.json)")
+            return None, 0, why
+        return float(value), 1, ""
     stats: EndpointSummary | None = summary.total if endpoint == TOTAL else summary.endpoints.get(endpoint)
     if stats is None or stats.count == 0:
         return None, 0, "no requests recorded"
@@ -75,16 +86,33 @@ def _floor(run: Summary, percentile: float | None, metric: str) -> float | None:
     return run.floor_p99_ms if high else run.floor_p50_ms
 
 
+def _beyond_the_wait(c: Criterion, run: Summary) -> tuple[Result, str] | None:
+    """A drain limit judged on a run that stopped waiting with a backlog left: the drain took
+    longer than the wait, so a limit at or below the wait is crossed; a longer one cannot be told."""
+    longer_than = run.drain_exceeded_s if (c.endpoint, c.metric) == (RUN, "drain_seconds") else None
+    if longer_than is None:
+        return None
+    note = f"still draining {longer_than:g} s after the load's stop, when the run stopped waiting"
+    levels: list[tuple[Result, Limit | None]] = [("fail", c.fail), ("warn", c.warn)]
+    for result, level in levels:
+        if level is None:
+            continue
+        if level.relative or level.value > longer_than:
+            return "invalid", f"{note}: raise the scenario's drain_timeout above {level.value:g} s"
+        return result, note
+    return None
+
+
 def judge_criterion(c: Criterion, run: Summary, baseline: Summary | None, shift: Shift | None = None) -> Row:
     """One criterion's row. ``shift`` is the per-window comparison for the same endpoint and
     metric: a relative level crossed while the shift is not significant is noise, and is only
     a warning."""
-    metric = METRICS[c.metric]
+    metric = metric_of(c.endpoint, c.metric)
     row = Row(c.name, c.endpoint, c.metric, metric.unit, None, _limit_text(c, metric.unit), "pass")
     measured, samples, why = figure(run, c.endpoint, c.metric)
     row.measured = measured
     if measured is None:
-        row.result, row.note = "invalid", why
+        row.result, row.note = _beyond_the_wait(c, run) or ("invalid", why)
         return row
     if samples < metric.min_samples:
         row.result = "invalid"

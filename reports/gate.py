@@ -25,7 +25,7 @@ from loadgate.runformat import write_json_atomic
 from reports.compare import Comparison, Shift, compare_shift, judge
 from reports.criteria import Row, Verdict, judge_criterion, policy_pairs, shift_row, verdict
 from reports.junit import JUNIT_FILE, write_junit
-from reports.metrics import METRICS
+from reports.metrics import metric_of
 from reports.rundata import RunData
 from reports.slo import Slo, load_slo
 
@@ -85,7 +85,7 @@ def evaluate(run: RunData, slo: Slo, baseline: RunData | None = None) -> GateRes
         noise = [
             (c.endpoint, c.metric)
             for c in slo.criteria
-            if c.relative and METRICS[c.metric].percentile is not None
+            if c.relative and metric_of(c.endpoint, c.metric).percentile is not None
         ]
         for endpoint, metric in dict.fromkeys([*policy_pairs(slo), *noise]):
             shifts[(endpoint, metric)] = compare_shift(

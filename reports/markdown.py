@@ -38,6 +38,8 @@ def render_markdown(content) -> str:
     elif not gate:  # with a gate, its reasons below say it
         line += " · **INVALID**: " + "; ".join(summary.validity.reasons)
     out += [line, ""]
+    if "async backlog" in facts:
+        out += [f"Async backlog: {facts['async backlog']}.", ""]
     if gate:
         out += [f"- **invalid**: {reason}" for reason in gate.reasons]
         if gate.reasons:

@@ -4,6 +4,8 @@
     (100, 1000, 1)
     >>> METRICS[ALIASES["p99.9"]].unit
     'ms'
+    >>> RUN_METRICS["drain_seconds"].direction, RUN_METRICS["drain_seconds"].unit
+    ('upper', 's')
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ Direction = Literal["upper", "lower"]
 
 @dataclass(frozen=True)
 class Metric:
-    """A measurable figure of one endpoint: which way is worse, its unit, its percentile."""
+    """A measurable figure of one endpoint (or of the whole run): which way is worse, its unit,
+    its percentile."""
 
     name: str
     direction: Direction
@@ -48,3 +51,24 @@ METRICS: dict[str, Metric] = {
 }
 ALIASES = {"p99.9": "p999", "p999": "p999"}
 """Other spellings of a metric in SLO files."""
+
+RUN = "run"
+"""The ``endpoint`` of a criterion on a figure of the whole run (``run:`` in SLO files)."""
+
+RUN_METRICS: dict[str, Metric] = {
+    m.name: m
+    for m in (
+        Metric("queue_lag_max", "upper", "s"),
+        Metric("drain_seconds", "upper", "s"),
+    )
+}
+"""Figures of the whole run (``summary.json`` ``run_figures``), documented in ``docs/slo.md``."""
+
+
+def metric_of(endpoint: str, name: str) -> Metric:
+    """The metric a criterion bounds: a run figure for ``endpoint == RUN``, else an endpoint's.
+
+    >>> metric_of(RUN, "queue_lag_max").unit, metric_of("Total", "p95").unit
+    ('s', 'ms')
+    """
+    return RUN_METRICS[name] if endpoint == RUN else METRICS[name]

@@ -38,6 +38,7 @@ STEPS = (
     "throughput chart",
     "errors chart",
     "cache chart",
+    "backlog chart",
     "capacity",
     "writing",
 )
@@ -160,6 +161,9 @@ def collect(
     ):
         step(name)
         content.charts.append((title, data_uri_png(draw(run))))
+    step("backlog chart")
+    if summary.queues:  # the API publishes events: its backlog, and how long it took to drain
+        content.charts.append(("Event backlog and drain", data_uri_png(charts.backlog_over_time(run))))
     step("capacity")
     steps = steps_of(run)
     if len({s.users for s in steps}) >= 2:

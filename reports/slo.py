@@ -15,6 +15,9 @@ The format (documented in ``docs/slo.md``)::
       "GET /tasks/{id}":                      # a route template
         p95: [{fail: 100}, {fail: "<= +10%"}] # absolute and relative to a baseline run
         cache_hit_ratio: ">= 0.5"
+    run:                                      # figures of the whole run (reports.metrics.RUN_METRICS)
+      queue_lag_max: {fail: 30, warn: 10}     # seconds
+      drain_seconds: "<= 60s"
     baseline:                                 # how a run is compared with a baseline run
       metrics: [p95, p99]
       regression: fail                        # fail | warn | off
@@ -37,7 +40,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from loadgate.errors import InputError
 from loadgate.runformat import TOTAL
-from reports.metrics import ALIASES, METRICS, Direction, Metric
+from reports.metrics import ALIASES, METRICS, RUN, RUN_METRICS, Direction, Metric
 from reports.routes import KNOWN_ROUTES
 
 _ENDPOINT = re.compile(r"^(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS) /\S*$")
@@ -130,6 +133,7 @@ class _SloFile(BaseModel):
 
     description: str = ""
     endpoints: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    run: dict[str, Any] = Field(default_factory=dict)
     baseline: BaselinePolicy = Field(default_factory=BaselinePolicy)
 
 
@@ -144,8 +148,8 @@ class Slo:
 
     @property
     def endpoints(self) -> list[str]:
-        """Endpoints the SLO names, in file order."""
-        return list(dict.fromkeys(c.endpoint for c in self.criteria))
+        """Endpoints the SLO names, in file order (not ``run``: its criteria bound the whole run)."""
+        return list(dict.fromkeys(c.endpoint for c in self.criteria if c.endpoint != RUN))
 
     def check_endpoints(self, recorded: set[str]) -> None:
         """Refuse endpoints that are neither recorded by the run nor known routes of the API."""
@@ -200,12 +204,14 @@ def parse_limit(value: Any, metric: Metric, where: str) -> Limit:
                 f"and needs a sign, e.g. '+10%'"
             )
         num /= 100
-    elif unit in ("ms", "s") and metric.unit != "ms":
+    elif unit in ("ms", "s") and metric.unit not in ("ms", "s"):
         raise SloError(f"{where}: {value!r}: {metric.name} is not a latency")
     elif unit in ("rps", "/s") and metric.unit != "rps":
         raise SloError(f"{where}: {value!r}: {metric.name} is not a rate")
-    if unit == "s":
+    if unit == "s" and metric.unit == "ms":
         num *= 1000.0
+    elif unit == "ms" and metric.unit == "s":
+        num /= 1000.0
     if metric.unit == "ratio" and num > 1:
         raise SloError(f"{where}: {value!r}: a ratio above 1 (write 0.5 or 50%)")
     return Limit(op, num)
@@ -252,7 +258,7 @@ def parse_slo(data: Any, path: Path) -> Slo:
         where = ".".join(str(p) for p in err["loc"]) or "(document)"
         value = f" ({err['input']!r})" if not isinstance(err.get("input"), dict) else ""
         raise SloError(f"{path}: {where}: {err['msg']}{value}") from None
-    if not doc.endpoints:
+    if not doc.endpoints and not doc.run:
         raise SloError(f"{path}: endpoints: no criteria (an SLO that cannot fail is no gate)")
     criteria: list[Criterion] = []
     for endpoint, metrics in doc.endpoints.items():
@@ -268,6 +274,10 @@ def parse_slo(data: Any, path: Path) -> Slo:
             if name not in METRICS:
                 raise SloError(f"{where}.{key}: unknown metric (one of {', '.join(METRICS)})")
             criteria.extend(_criteria(endpoint, METRICS[name], spec, f"{where}.{key}"))
+    for key, spec in doc.run.items():
+        if str(key) not in RUN_METRICS:
+            raise SloError(f"{path}: run.{key}: unknown run figure (one of {', '.join(RUN_METRICS)})")
+        criteria.extend(_criteria(RUN, RUN_METRICS[str(key)], spec, f"{path}: run.{key}"))
     for name in doc.baseline.endpoints or []:
         if name != TOTAL and not _ENDPOINT.match(name):
             raise SloError(f"{path}: baseline.endpoints: {name!r} is not an endpoint")

@@ -28,6 +28,7 @@ from loadgate.runformat import (
 )
 from loadgate.runformat.counters import combined, hit_ratio, increase, increases
 from reports.latency import SUMMARY_PERCENTILES, LatencyLog, summary_figures
+from reports.sut import backlog_figures
 
 CPU_SATURATED_PERCENT = 90.0
 """A generator process above this CPU share ... (also the bound ``reports.plan`` sizes workers at)"""
@@ -211,6 +212,7 @@ def build_summary(
     total = endpoints.pop(TOTAL)
     gen = run.generator()
     ok_sut = [s for s in sut if s.ok]
+    backlog = backlog_figures(sut, meta)
     return Summary(
         run_id=meta.run_id,
         scenario_name=meta.scenario_name,
@@ -225,6 +227,10 @@ def build_summary(
         floor_p99_ms=max((c.p99_ms for c in meta.calibration), default=None),
         validity=validity(run, gen, total.count, endpoints),
         source_digest=run.source_digest(),
+        run_figures=backlog.figures,
+        queues=backlog.queues,
+        drain_note=backlog.drain_note,
+        drain_exceeded_s=backlog.drain_exceeded_s,
     )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from loadgate.runformat import TOTAL, EndpointSummary, Percentiles, Summary
+from loadgate.runformat import TOTAL, EndpointSummary, Meta, Percentiles, Summary, is_dead_letter
 from loadgate.runformat.figures import NONE, format_ms, shown
 from reports.rundata import RunData
 
@@ -86,9 +86,37 @@ def _when(epoch: float | None) -> str:
     return dt.datetime.fromtimestamp(epoch, dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
+def topology(m: Meta) -> str | None:
+    """Which topology the run measured, in words; None for runs that do not say (format 2)."""
+    t = m.topology
+    if t is None:
+        if m.target_kind.startswith("url"):
+            return "as deployed behind the URL (replicas and balancer not known to the run)"
+        return None
+    workers = f" × {t.workers_per_replica} workers" if t.workers_per_replica > 1 else ""
+    if t.replicas == 1 and t.balancer is None:
+        return f"one API process{workers}, direct (no balancer)"
+    return (f"{t.replicas} API replicas{workers} behind {t.balancer or 'a balancer'} "
+            f"(their /metrics add up all replicas)")
+
+
+def async_backlog(s: Summary) -> str | None:
+    """The event backlog in words (depth, lag, drain), or None when the API reported no queues."""
+    if not s.queues:
+        return None
+    figures = s.run_figures
+    drain = figures.get("drain_seconds")
+    drained = f"drained {drain:,.1f} s after the load stopped" if drain is not None else (
+        s.drain_note or "drain not measured")
+    dead = sum(q.depth_last for name, q in s.queues.items() if is_dead_letter(name))
+    return (f"max {figures.get('queue_depth_max') or 0:,.0f} messages waiting, oldest "
+            f"{figures.get('queue_lag_max') or 0:,.1f} s; {drained}; {dead:,.0f} dead letter(s) at the end")
+
+
 def run_facts(run: RunData) -> list[tuple[str, str]]:
     """What was run, where and when: (label, value) pairs."""
     m, s = run.meta, run.summary
+    measured = topology(m)
     duration = f"{m.duration_s:,.0f} s"
     if m.planned_duration_s and abs(m.planned_duration_s - m.duration_s) > 1:
         duration += f" of {m.planned_duration_s:,.0f} s planned"
@@ -101,6 +129,7 @@ def run_facts(run: RunData) -> list[tuple[str, str]]:
         ("load model", f"{m.model}, up to {s.users_max:,} users"),
         ("generator", f"{m.workers} load-generator process(es)" if m.workers else "one local process"),
         ("target", f"{m.target} {f'({m.target_kind})' if m.target_kind else ''}".strip()),
+        *([("topology", measured)] if measured else []),
         ("host", m.host or "–"),
     ]
     if s.generator_cpu_max is not None:
@@ -116,6 +145,9 @@ def run_facts(run: RunData) -> list[tuple[str, str]]:
         facts.append(("resolution", floor))
     if m.connections:
         facts.append(("connection pool", f"{m.connections:,} per generator process"))
+    backlog = async_backlog(s)
+    if backlog:
+        facts.append(("async backlog", backlog))
     if m.interrupted:
         facts.append(("interrupted", m.interrupt_reason or "yes"))
     version = m.packages.get("loadgate")
@@ -129,6 +161,7 @@ def sut_tables(run: RunData) -> dict[str, list[dict[str, str]]]:
     from reports.sut import (
         breaker_states,
         cache_ratios_by_cache,
+        event_counts,
         rate_limited,
         scrape_failures,
         store_latency_ms,
@@ -158,4 +191,11 @@ def sut_tables(run: RunData) -> dict[str, list[dict[str, str]]]:
         {"figure": "requests refused with 429", "value": f"{rate_limited(samples):,.0f}"},
         {"figure": "metrics scrapes failed", "value": f"{failed:,} of {scrapes:,}"},
     ]
-    return {"caches": caches, "breakers": breakers, "store operations (ms)": store, "other": other}
+    other += [{"figure": f"events {name}", "value": f"{n:,.0f}"} for name, n in event_counts(samples).items()]
+    queues = [
+        {"queue": name, "depth max": f"{q.depth_max:,.0f}", "oldest max (s)": f"{q.age_max_s:,.1f}",
+         "depth at end": f"{q.depth_last:,.0f}"}
+        for name, q in run.summary.queues.items()
+    ]
+    return {"caches": caches, "breakers": breakers, "store operations (ms)": store, "queues": queues,
+            "other": other}

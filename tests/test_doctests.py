@@ -47,7 +47,7 @@ def test_the_examples_of_each_module_run_as_written(name, tmp_path, monkeypatch)
 # or a server (the rest of loadtests, loadgate and target_app show plain examples).
 ELSEWHERE = ["loadtests.arrivals", "loadtests.backoff", "loadtests.interrupts", "loadtests.recorder",
              "loadtests.status", "target_app.events.model", "target_app.settings", "target_app.store.pool",
-             "target_app.worker.handlers"]
+             "target_app.worker.handlers", "loadgate.balancer"]
 RUN_BY_THEIR_OWN_TESTS = ["loadtests.live_export"]  # tests/live runs it after a real run
 
 

@@ -25,6 +25,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from loadgate import balancer
 from loadgate.paths import ROOT, free_port
 
 
@@ -156,42 +157,14 @@ http {{
 """
 
 
-NGINX_BALANCER_CONF = """\
-daemon off;
-worker_processes 1;
-pid {wd}/nginx.pid;
-error_log {wd}/error.log warn;
-events {{ worker_connections 4096; }}
-http {{
-    access_log off;
-    client_body_temp_path {wd}/tmp;
-    proxy_temp_path {wd}/tmp;
-    fastcgi_temp_path {wd}/tmp;
-    uwsgi_temp_path {wd}/tmp;
-    scgi_temp_path {wd}/tmp;
-    include {wd}/taskapi.conf;
-}}
-"""
-NGINX_TEMPLATE = ROOT / "config/nginx/taskapi.conf.template"
-
-
-def render_balancer(listen: str, backends: list[str]) -> str:
-    """``config/nginx/taskapi.conf.template`` for these replicas (``host:port`` each)."""
-    from string import Template
-
-    servers = " ".join(f"server {b} max_fails=1 fail_timeout=5s;" for b in backends)
-    return Template(NGINX_TEMPLATE.read_text()).safe_substitute(
-        NGINX_LISTEN=listen, NGINX_UPSTREAM_SERVERS=servers)
-
-
 def start_nginx_balancer(backends: list[str]) -> Server:
     """nginx on 127.0.0.1 balancing over ``backends`` with the repo's load-balancer config."""
     binary = find_binary("nginx")
 
     def args(port: int, wd: Path) -> list[str]:
         (wd / "tmp").mkdir()
-        (wd / "taskapi.conf").write_text(render_balancer(f"127.0.0.1:{port}", backends))
-        (wd / "nginx.conf").write_text(NGINX_BALANCER_CONF.format(wd=wd))
+        (wd / "taskapi.conf").write_text(balancer.render_balancer(f"127.0.0.1:{port}", backends))
+        (wd / "nginx.conf").write_text(balancer.MAIN_CONF.format(wd=wd))
         return [binary, "-c", str(wd / "nginx.conf"), "-p", str(wd), "-e", str(wd / "error.log")]
 
     return _start("nginx-balancer", args, lambda port: f"http://127.0.0.1:{port}")
@@ -285,6 +258,29 @@ class SmtpSink:
     def message_ids(self) -> list[str]:
         """The Message-ID header of each message received, duplicates included."""
         return [m["Message-ID"] for m in list(self.messages)]
+
+
+def start_worker(**env: str) -> subprocess.Popen:
+    """``loadgate serve-worker`` (the API's background worker) with this environment, on top of
+    ours minus the server URLs; its output piped as text."""
+    import sys
+
+    environ = {k: v for k, v in os.environ.items()
+               if k not in ("MONGODB_URL", "REDIS_URL", "AMQP_URL", "SMTP_URL")}
+    environ |= {"LOG_LEVEL": "WARN", **env}
+    return subprocess.Popen([str(Path(sys.executable).with_name("loadgate")), "serve-worker"], env=environ,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def stop_worker(proc: subprocess.Popen) -> str:
+    """Stop a worker gracefully; its output."""
+    if proc.poll() is None:
+        proc.terminate()
+    try:
+        return proc.communicate(timeout=20)[0]
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        return proc.communicate()[0]
 
 
 def start_smtp_sink() -> SmtpSink:

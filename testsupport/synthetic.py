@@ -139,10 +139,12 @@ def write_samples_run(
     slo_file: str | None = None,
     scenario_file: str | None = None,
     workers: int = 0,
+    drain: rf.Drain | None = None,
 ) -> Path:
     """A run holding exactly the given latencies (µs) per endpoint, spread in order over
     ``intervals`` intervals, for tests that check figures computed by hand. ``failures`` are
-    counted in the first interval; ``sut`` and ``generator`` samples are written as given."""
+    counted in the first interval; ``sut`` and ``generator`` samples are written as given, and
+    ``drain`` as ``meta.json`` has it."""
     failures = failures or {}
     raw, timeline = [], []
     chunks = {name: np.array_split(np.asarray(values, dtype=np.int64), intervals)
@@ -168,7 +170,7 @@ def write_samples_run(
             run_id=run_id, scenario_name="synthetic", slo_file=slo_file, scenario_file=scenario_file,
             workers=workers, created_at=START, started_at=START, ended_at=START + duration,
             planned_duration_s=duration * (2 if interrupted else 1), interrupted=interrupted,
-            interrupt_reason="SIGINT" if interrupted else None))
+            interrupt_reason="SIGINT" if interrupted else None, drain=drain))
     return Path(root) / run_id
 
 

@@ -2,6 +2,7 @@
 ``loadgate serve-worker``, its background worker.
 
     loadgate serve                              # embedded SQLite store and in-process cache
+    loadgate serve --replicas 2 --port 8000     # 2 API processes behind nginx on port 8000
     MONGODB_URL=mongodb://… REDIS_URL=redis://… loadgate serve --port 8000 --workers 4
     AMQP_URL=amqp://… SMTP_URL=smtp://… loadgate serve-worker --metrics-port 9101
 """
@@ -33,9 +34,13 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
     workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
+    replicas: Annotated[int, typer.Option(
+        min=1, max=64, help="API processes on free 127.0.0.1 ports behind nginx on --host:--port "
+                            "(docs/loadbalancer.md).")] = 1,
 ) -> None:
     """Run the task API. Settings come from the environment (docs/api.md); without MONGODB_URL and
-    REDIS_URL it runs on an embedded SQLite store and an in-process cache, and says so."""
+    REDIS_URL it runs on an embedded SQLite store and an in-process cache, and says so. With
+    --replicas N, N API processes (of --workers each) run behind Debian's nginx."""
     from target_app.settings import Settings
 
     try:
@@ -47,21 +52,33 @@ def serve(
         raise typer.Exit(EXIT_USAGE) from None
 
     env = dict(os.environ)
-    if workers > 1 and settings.cache_kind == "memory":
-        # Each worker would have its own cache and serve what another worker changed.
+    processes = workers * replicas
+    if processes > 1 and settings.cache_kind == "memory":
+        # Each process would have its own cache and serve what another process changed.
         env["CACHE_BACKEND"] = "none"
-        typer.echo("loadgate serve: several workers and no REDIS_URL: caching off (CACHE_BACKEND=none)",
+        several = "workers" if replicas == 1 else "API processes"
+        typer.echo(f"loadgate serve: several {several} and no REDIS_URL: caching off (CACHE_BACKEND=none)",
                    err=True)
     owned_dir = None
     if env.get("PROMETHEUS_MULTIPROC_DIR"):
         _clear_metric_files(Path(env["PROMETHEUS_MULTIPROC_DIR"]))
-    elif workers > 1:
+    elif processes > 1:  # one directory for every process: each /metrics adds up all of them
         owned_dir = tempfile.mkdtemp(prefix="loadgate-metrics-")
         env["PROMETHEUS_MULTIPROC_DIR"] = owned_dir
 
     command = [sys.executable, "-m", "target_app.server", "--host", host, "--port", str(port),
                "--workers", str(workers)]
     try:
+        if replicas > 1:
+            from loadgate.errors import InputError
+            from loadgate.replicas import serve_replicas
+
+            try:
+                raise typer.Exit(serve_replicas(replicas, host, port, workers, env,
+                                                lambda line: typer.echo(line, err=True)))
+            except InputError as exc:
+                typer.echo(f"loadgate serve: {exc}", err=True)
+                raise typer.Exit(EXIT_USAGE) from None
         raise typer.Exit(_run_forwarding_signals(command, env))
     finally:
         if owned_dir:

@@ -9,11 +9,13 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 """2: ``hdr/raw.hlog`` is the time on the wire (pool wait apart, in ``hdr/pool_wait.hlog``),
 ``meta.json`` carries the client's calibration, the workers seen and the run's own problems, and
-the logs grow as the run goes. Version 1 directories are still read."""
-READABLE_VERSIONS = (1, 2)
+the logs grow as the run goes. 3: ``sut.jsonl`` carries the async backlog (queues, events), the
+run may probe on after the load stops until the backlog drains (``meta.json`` ``drain``), and
+``summary.json`` has ``run_figures``. Version 1 and 2 directories are still read."""
+READABLE_VERSIONS = (1, 2, 3)
 
 META = "meta.json"
 SUMMARY = "summary.json"
@@ -78,6 +80,26 @@ class Calibration(_Model):
     max_ms: float = 0.0
 
 
+class Drain(_Model):
+    """After the load stopped: how long the run waited for the API's backlog to empty (v3).
+
+    The SUT samples of the wait are in ``sut.jsonl`` (``t`` after ``meta.ended_at``); the summary
+    reads the drain time from them.
+    """
+
+    timeout_s: float = Field(ge=0, description="the bound the run waited at most (scenario drain_timeout)")
+    ended_at: Epoch = Field(description="when the run stopped waiting: drained, or out of time")
+    drained: bool = Field(description="every work queue and the outbox seen empty before the bound")
+
+
+class Topology(_Model):
+    """What the run measured when it started the API itself: how many processes, behind what (v3)."""
+
+    replicas: int = Field(1, ge=1, description="API processes (loadgate serve --replicas)")
+    workers_per_replica: int = Field(1, ge=1, description="uvicorn workers in each")
+    balancer: str | None = Field(None, description="'nginx/1.22.1' in front of the replicas; None: direct")
+
+
 class Meta(_Model):
     """``meta.json``: what was run, where, when, and whether it finished."""
 
@@ -117,6 +139,12 @@ class Meta(_Model):
         default_factory=list, description="the client's floor, per process, at start and end (v2)"
     )
     connections: int | None = Field(None, description="pooled connections per generator process (v2)")
+    topology: Topology | None = Field(
+        None, description="the local API's processes and balancer; None: a URL target, or an older run (v3)"
+    )
+    drain: Drain | None = Field(
+        None, description="the wait for the async backlog after the load stopped; None: no wait (v3)"
+    )
 
     @model_validator(mode="after")
     def _ends_after_it_starts(self) -> Meta:
@@ -175,6 +203,35 @@ class SutSample(_Model):
     store_ops: dict[str, dict[str, float]] = Field(
         default_factory=dict, description="operation -> {count, sum_s}"
     )
+    queues: dict[str, dict[str, float]] = Field(
+        default_factory=dict,
+        description="queue (dead-letter ones included) -> {depth: messages ready, age_s: the oldest's "
+                    "age} (v3)",
+    )
+    events: dict[str, float] = Field(
+        default_factory=dict,
+        description="cumulative published, confirmed, outboxed, lost; and outbox_depth, a gauge (v3)",
+    )
+
+    def backlog(self) -> float | None:
+        """Messages still to be worked: ready in the work queues (not ``.dead``) plus the outbox;
+        None when the API reports no queues (it publishes no events)."""
+        if not self.queues:
+            return None
+        work = sum(q.get("depth", 0.0) for name, q in self.queues.items() if not is_dead_letter(name))
+        return work + self.events.get("outbox_depth", 0.0)
+
+
+DEAD_SUFFIX = ".dead"
+
+
+def is_dead_letter(queue: str) -> bool:
+    """Dead-letter queues keep messages for inspection: they never drain, and lag there is no lag.
+
+    >>> is_dead_letter("taskapi.email.dead"), is_dead_letter("taskapi.email")
+    (True, False)
+    """
+    return queue.endswith(DEAD_SUFFIX)
 
 
 class GeneratorSample(_Model):
@@ -225,6 +282,14 @@ class Validity(_Model):
     reasons: list[str] = Field(default_factory=list)
 
 
+class QueueSummary(_Model):
+    """One queue over the run (drain included), from ``sut.jsonl``."""
+
+    depth_max: float = Field(0.0, description="most messages ready at once")
+    age_max_s: float = Field(0.0, description="oldest message's greatest age, seconds")
+    depth_last: float = Field(0.0, description="messages ready at the last sample")
+
+
 class Summary(_Model):
     """``summary.json``: rebuilt from the logs by ``reports.summary``, never counted in the run."""
 
@@ -244,3 +309,14 @@ class Summary(_Model):
     source_digest: str | None = Field(
         None, description="sha256 of the logs it was built from (hdr/*.hlog, timeline.jsonl)"
     )
+    run_figures: dict[str, float | None] = Field(
+        default_factory=dict,
+        description="figures of the whole run by name (reports.metrics.RUN_METRICS); None: not measured (v3)",
+    )
+    queues: dict[str, QueueSummary] = Field(
+        default_factory=dict, description="per queue the API reported, dead-letter ones included (v3)"
+    )
+    drain_note: str | None = Field(None, description="why drain_seconds is null, when it is")
+    drain_exceeded_s: float | None = Field(
+        None, description="the backlog was still there this long after the load's stop, when the run's "
+                          "wait ran out: the drain took longer than this (v3)")

@@ -62,3 +62,12 @@ def test_the_backlog_and_event_counters_are_read_from_the_metrics():
     assert parsed["queues"]["taskapi.email"] == {"depth": 7.0, "age_s": 4.5}
     assert parsed["queues"]["taskapi.email.dead"] == {"depth": 1.0, "age_s": 0.0}
     assert parsed["events"] == {"published": 15.0, "confirmed": 10.0, "outboxed": 2.0, "outbox_depth": 2.0}
+
+
+def test_a_sample_carries_the_backlog_and_counts_work_queues_and_the_outbox_not_dead_letters():
+    s = parse_metrics(TEXT + QUEUE_METRICS, t=1.0)
+    assert s.queues == {"taskapi.email": {"depth": 7.0, "age_s": 4.5},
+                        "taskapi.email.dead": {"depth": 1.0, "age_s": 0.0}}
+    assert s.events["published"] == 15.0 and s.events["outbox_depth"] == 2.0
+    assert s.backlog() == 7 + 2  # the dead letter waits for a person, not for the worker
+    assert parse_metrics(TEXT, t=1.0).backlog() is None  # no queues: the API publishes no events

@@ -70,6 +70,10 @@ GOOD = {"users": 5, "duration": "10s"}
     ({**GOOD, "target": "ftp://x"}, "target", "must be 'local' or an http(s):// URL"),
     ({**GOOD, "target": "http://api:8000", "env": {"RATE_LIMIT": "5/second"}}, "env", "only applies"),
     ({**GOOD, "slo": "slo/missing.yaml"}, "slo", "does not exist"),
+    ({**GOOD, "target": "http://api:8000", "api_replicas": 2}, "api_replicas", "only applies"),
+    ({**GOOD, "api_replicas": 0}, "api_replicas", "greater than or equal to 1"),
+    ({**GOOD, "drain_timeout": "-1s"}, "drain_timeout", "'-1s' is not a duration"),
+    ({**GOOD, "drain_timeout": "2h"}, "drain_timeout", "less than or equal to 3600"),
 ])
 def test_a_bad_scenario_names_the_file_the_key_and_the_problem(tmp_path, fields, where, problem):
     path = write_scenario(tmp_path, "bad", **fields)

@@ -23,7 +23,9 @@ def test_a_real_smoke_run_is_reported_and_gated(tmp_path):
     report = loadgate("report", run_dir, "--slo", slo)
     assert report.returncode == 0, report.stderr
     html = (run_dir / "report.html").read_text()
-    assert html.count('src="data:image/png;base64,') == 5 and "GET /tasks" in html
+    # five charts of every run, and the event backlog's: the local API publishes to its in-process queue
+    assert html.count('src="data:image/png;base64,') == 6 and "GET /tasks" in html
+    assert "Event backlog and drain" in html
 
     gate = loadgate("gate", run_dir, "--slo", slo)
     verdict = json.loads((run_dir / "verdict.json").read_text())
