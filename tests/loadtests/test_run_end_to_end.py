@@ -13,6 +13,7 @@ import pytest
 from runhelpers import loadgate, loadgate_env, the_run
 
 from loadgate import runformat as rf
+from loadtests.locust_logging import SPAWN_RATE_WARNING
 
 ENDPOINTS = {"GET /tasks", "GET /tasks/{id}", "POST /tasks", "PATCH /tasks/{id}", "POST /auth/login"}
 TEMPLATES = ENDPOINTS | {"DELETE /tasks/{id}", "GET /analytics", "GET /users/me", "PATCH /users/me"}
@@ -31,6 +32,8 @@ def _smoke(tmp_path, redis_url, mongodb_url, *extra):
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     run = the_run(out)
     assert f"run directory: {run}" in done.stdout
+    # The shape re-targets every second; Locust's spawn-rate warning shows once per process at most.
+    assert (done.stdout + done.stderr).count(SPAWN_RATE_WARNING) <= 3
     return run
 
 
