@@ -18,7 +18,7 @@ from loadgate.runformat import Summary
 from loadgate.runformat.figures import SAMPLES_NOTE, format_value
 from loadtests.status import make_console
 from reports.gate import GateResult
-from reports.tables import ENDPOINT_COLUMNS, endpoint_rows
+from reports.tables import ENDPOINT_COLUMNS, endpoint_rows, run_figures_line
 
 
 def print_run_summary(summary: Summary, run_dir: Path, console: Console | None = None) -> None:
@@ -32,6 +32,9 @@ def print_run_summary(summary: Summary, run_dir: Path, console: Console | None =
     for row in rows:
         table.add_row(*(row[c] for c in ENDPOINT_COLUMNS), style="bold" if row is rows[-1] else None)
     console.print(table)
+    figures = run_figures_line(summary)
+    if figures:
+        console.print(f"run figures: {figures}", highlight=False)
     for reason in summary.validity.reasons:
         console.print(f"[yellow]not valid[/]: {reason}", highlight=False)
     console.print(f"run directory: {run_dir}", highlight=False, soft_wrap=True)

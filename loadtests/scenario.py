@@ -186,6 +186,7 @@ class Scenario(_Strict):
     )
     timeout: Seconds = Field(30.0, gt=0, description="per-request network timeout")
     user_class: str = Field(DEFAULT_USER_CLASS, pattern=r"^[\w.]+:\w+$")
+    audit: bool = Field(False, description="keep a ledger of the writes and check the store after the run")
 
     @field_validator("target")
     @classmethod
@@ -289,6 +290,9 @@ def _check(s: Scenario, truncate: bool = False) -> list[tuple[str, str]]:
         problems.append(("env", "only applies to target 'local' (the API this run starts)"))
     if s.api_workers != 1 and s.target != "local":
         problems.append(("api_workers", "only applies to target 'local' (the API this run starts)"))
+    if s.audit and not s.seed_users:
+        problems.append(("audit", "needs seeded accounts (seed.users > 0): the audit reads the store "
+                                  "through them"))
     if s.duration is None and not isinstance(s.shape, Steps):
         problems.append(("duration", "required key is missing"))
     if isinstance(s.shape, Steps) and s.duration is not None and not truncate:

@@ -55,6 +55,7 @@ from loadgate import runformat as rf
 from loadgate.errors import InputError
 from loadgate.processes import die_with_parent
 from loadtests import live_export, provenance
+from loadtests.audit import snapshot_store
 from loadtests.generator import Generator, load_user_class
 from loadtests.health import HealthMonitor
 from loadtests.interrupts import Interrupts
@@ -182,6 +183,8 @@ class Session:
         meta.target, meta.target_kind = self.target.url, self.target.kind
         meta.connections = pool_size(s, max(1, opts.expect_workers))
         accounts = seed(s, self.target, self.console, self.interrupts)
+        if s.audit:
+            self._read_store(rf.STORE_BEFORE, accounts, meta.run_id)
         env = Environment(user_classes=[user_class], shape_class=ScenarioShape(s, stop_at_end=False),
                           host=self.target.url)
         if self.distributed:
@@ -211,6 +214,34 @@ class Session:
             self.console.print(f"Locust web UI: http://{opts.web_host}:{opts.web_port}", highlight=False)
         if not self.interrupts():
             self._measure(env, self.runner, meta, monitor)
+        if s.audit and not self.interrupts():  # the API still runs: read back what the users wrote
+            self._read_store(rf.STORE_AFTER, accounts, meta.run_id)
+
+    def _read_store(self, name: str, accounts: list[str], run_id: str) -> None:
+        """Every seeded account's tasks, read through the API into ``name`` (the audit's evidence)."""
+        assert self.target is not None
+        t0 = last = time.monotonic()
+        rows: list[rf.StoreAccount] = []
+        phase = "after the run" if name == rf.STORE_AFTER else "before the run"
+
+        def progress(done: int, total: int) -> None:
+            nonlocal last
+            if time.monotonic() - last >= 5.0 and done < total:
+                last = time.monotonic()
+                self.console.print(f"audit: reading the store {phase}: {done:,}/{total:,} accounts",
+                                   highlight=False)
+
+        for account in snapshot_store(self.target.url, accounts, self.scenario.seed.password,
+                                      f"{run_id}-{name}", progress):
+            rows.append(account)
+            if self.interrupts():
+                break
+        self.writer.append_many(name, rows)
+        unread = sum(not a.ok for a in rows)
+        self.console.print(
+            f"audit: read {len(rows):,} accounts, {sum(len(a.tasks) for a in rows):,} tasks {phase} in "
+            f"{time.monotonic() - t0:.1f}s (not measured)" + (f"; {unread:,} could not be read" if unread else ""),
+            highlight=False)
 
     # ---- set-up ---------------------------------------------------------------------------
 
@@ -266,6 +297,11 @@ class Session:
         self.collector.absorb(report.rec)
         self.report_stats.append((_blob_bytes(report.rec), time.perf_counter() - began))
         self.calibrations += [rf.Calibration.model_validate(c) for c in report.calibration]
+        if report.audit:
+            # appended as it arrives, like the intervals: a killed master keeps what it was sent
+            name = report.process if report.process.startswith("worker-") else f"worker-{client_id}"
+            self.writer.append_many(f"{rf.AUDIT_DIR}/{name}.jsonl",
+                                    [rf.LedgerEntry.model_validate(e) for e in report.audit])
         for row in report.health:
             self._health(rf.GeneratorSample.model_validate(row))
         self.final_reports[client_id] = (time.time(), report.state)
@@ -308,6 +344,7 @@ class Session:
             return
         if self.generator is not None:
             self.collector.absorb(self.generator.recorder.drain())
+            self._persist_ledger()
         raw, corrected = self.collector.take_closed(before)
         if not raw:
             return
@@ -332,6 +369,13 @@ class Session:
 
         # fsync blocks: in a thread of gevent's pool, so the users' event loop never waits on the disk
         gevent.get_hub().threadpool.apply(write)
+
+    def _persist_ledger(self) -> None:
+        """Append this process's new ledger entries (a local run's; a master's come with reports)."""
+        if self.generator is not None and self.scenario.audit:
+            entries = self.generator.ledger.drain()
+            if entries:
+                self.writer.append_many(f"{rf.AUDIT_DIR}/{self.generator.monitor.process}.jsonl", entries)
 
     def _probe_loop(self, probe: Probe) -> None:
         while True:
@@ -391,6 +435,7 @@ class Session:
             self.loops.kill(block=True)
         if self.generator is not None:
             self.collector.absorb(self.generator.recorder.drain())
+            self._persist_ledger()  # the users are stopped: every write they made has its entry
             self.calibrations.append(self.generator.calibrate("end"))
         self.writer.append(rf.SUT, probe.sample())
         live_export.finish(live)

@@ -16,7 +16,7 @@ from typing import Literal
 
 from loadgate.runformat import TOTAL, EndpointSummary, Summary
 from reports.compare import Shift
-from reports.metrics import METRICS
+from reports.metrics import AUDIT_DEFAULTS, METRICS, RUN, RUN_METRICS
 from reports.slo import Criterion, Limit, Slo
 
 Result = Literal["pass", "warn", "fail", "invalid", "skipped"]
@@ -123,6 +123,29 @@ def judge_criterion(c: Criterion, run: Summary, baseline: Summary | None, shift:
             row.result = "warn"
             row.note = f"within noise: {shift.verdict} (p={shift.p_adjusted:.2g})"
     return row
+
+
+def judge_run_criterion(c: Criterion, run: Summary) -> Row:
+    """A criterion on a figure of the whole run (``run_figures``): a figure the run did not
+    measure (absent, or null) is ``invalid``, never a pass."""
+    metric = RUN_METRICS[c.metric]
+    row = Row(c.name, RUN, c.metric, metric.unit, run.run_figures.get(c.metric), _limit_text(c, metric.unit),
+              "pass")
+    if row.measured is None:
+        row.result, row.note = "invalid", "not measured by this run"
+        return row
+    fail, warn = _breached(c.fail, row.measured, None), _breached(c.warn, row.measured, None)
+    row.result = "fail" if fail else "warn" if warn else "pass"
+    return row
+
+
+def run_criteria(slo: Slo, audited: bool) -> list[Criterion]:
+    """The SLO's run criteria, plus ``lost_writes`` and ``stale_reads`` at most 0 for an auditing
+    run whose SLO does not bound them (an audit that cannot fail is no audit)."""
+    named = {c.metric for c in slo.run}
+    defaults = [Criterion(RUN, name, Limit("<=", limit)) for name, limit in AUDIT_DEFAULTS.items()
+                if audited and name not in named]
+    return [*slo.run, *defaults]
 
 
 def shift_row(s: Shift, level: str, min_effect: float) -> Row:

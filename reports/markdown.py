@@ -38,6 +38,9 @@ def render_markdown(content) -> str:
     elif not gate:  # with a gate, its reasons below say it
         line += " · **INVALID**: " + "; ".join(summary.validity.reasons)
     out += [line, ""]
+    for label in ("run figures", "audit"):  # durability: what the run lost, beside its verdict
+        if label in facts:
+            out += [f"{label}: {facts[label]}", ""]
     if gate:
         out += [f"- **invalid**: {reason}" for reason in gate.reasons]
         if gate.reasons:

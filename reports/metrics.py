@@ -2,8 +2,8 @@
 
     >>> METRICS["p99"].min_samples, METRICS["p999"].min_samples, METRICS["rps"].min_samples
     (100, 1000, 1)
-    >>> METRICS[ALIASES["p99.9"]].unit
-    'ms'
+    >>> METRICS[ALIASES["p99.9"]].unit, RUN_METRICS["lost_writes"].unit
+    ('ms', 'count')
 """
 
 from __future__ import annotations
@@ -46,5 +46,18 @@ METRICS: dict[str, Metric] = {
         Metric("cache_hit_ratio", "lower", "ratio"),
     )
 }
+RUN_METRICS: dict[str, Metric] = {
+    m.name: m
+    for m in (
+        Metric("lost_writes", "upper", "count"),
+        Metric("phantom_writes", "upper", "count"),
+        Metric("stale_reads", "upper", "count"),
+    )
+}
+"""Figures of the whole run (``summary.json``'s ``run_figures``), bounded under ``run:`` in SLO files."""
+RUN = "run"
+"""The endpoint name of run-level criteria and their gate rows."""
+AUDIT_DEFAULTS = {"lost_writes": 0.0, "stale_reads": 0.0}
+"""Fail levels an auditing run is held to when its SLO does not bound these figures itself."""
 ALIASES = {"p99.9": "p999", "p999": "p999"}
 """Other spellings of a metric in SLO files."""

@@ -15,6 +15,9 @@ The format (documented in ``docs/slo.md``)::
       "GET /tasks/{id}":                      # a route template
         p95: [{fail: 100}, {fail: "<= +10%"}] # absolute and relative to a baseline run
         cache_hit_ratio: ">= 0.5"
+    run:                                      # figures of the whole run (reports.metrics.RUN_METRICS)
+      lost_writes: 0                          # an auditing run is held to 0 lost writes and stale
+      stale_reads: {fail: 10, warn: 0}        # reads when its SLO does not bound them
     baseline:                                 # how a run is compared with a baseline run
       metrics: [p95, p99]
       regression: fail                        # fail | warn | off
@@ -28,7 +31,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -37,7 +40,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from loadgate.errors import InputError
 from loadgate.runformat import TOTAL
-from reports.metrics import ALIASES, METRICS, Direction, Metric
+from reports.metrics import ALIASES, METRICS, RUN, RUN_METRICS, Direction, Metric
 from reports.routes import KNOWN_ROUTES
 
 _ENDPOINT = re.compile(r"^(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS) /\S*$")
@@ -78,11 +81,13 @@ class Limit:
         return baseline * (1 + self.value)
 
     def text(self, unit: str) -> str:
-        """How the limit reads in tables: ``<= 250 ms``, ``>= 0.8``, ``<= +10%``."""
+        """How the limit reads in tables: ``<= 250 ms``, ``>= 0.8``, ``<= +10%``, ``<= 0``."""
         if self.relative:
             return f"{self.op} {self.value * 100:+g}%"
         if unit == "ratio":
             return f"{self.op} {self.value * 100:g}%"
+        if unit == "count":
+            return f"{self.op} {self.value:g}"
         return f"{self.op} {self.value:g} {unit}"
 
 
@@ -130,17 +135,19 @@ class _SloFile(BaseModel):
 
     description: str = ""
     endpoints: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    run: dict[str, Any] = Field(default_factory=dict)
     baseline: BaselinePolicy = Field(default_factory=BaselinePolicy)
 
 
 @dataclass
 class Slo:
-    """A parsed SLO file."""
+    """A parsed SLO file: per-endpoint ``criteria``, and ``run`` criteria (endpoint ``"run"``)."""
 
     path: Path
     description: str
     criteria: list[Criterion]
     baseline: BaselinePolicy
+    run: list[Criterion] = field(default_factory=list)
 
     @property
     def endpoints(self) -> list[str]:
@@ -252,7 +259,7 @@ def parse_slo(data: Any, path: Path) -> Slo:
         where = ".".join(str(p) for p in err["loc"]) or "(document)"
         value = f" ({err['input']!r})" if not isinstance(err.get("input"), dict) else ""
         raise SloError(f"{path}: {where}: {err['msg']}{value}") from None
-    if not doc.endpoints:
+    if not doc.endpoints and not doc.run:
         raise SloError(f"{path}: endpoints: no criteria (an SLO that cannot fail is no gate)")
     criteria: list[Criterion] = []
     for endpoint, metrics in doc.endpoints.items():
@@ -268,10 +275,19 @@ def parse_slo(data: Any, path: Path) -> Slo:
             if name not in METRICS:
                 raise SloError(f"{where}.{key}: unknown metric (one of {', '.join(METRICS)})")
             criteria.extend(_criteria(endpoint, METRICS[name], spec, f"{where}.{key}"))
+    run: list[Criterion] = []
+    for key, spec in doc.run.items():
+        where = f"{path}: run.{key}"
+        if str(key) not in RUN_METRICS:
+            raise SloError(f"{where}: unknown run figure (one of {', '.join(RUN_METRICS)})")
+        run.extend(_criteria(RUN, RUN_METRICS[str(key)], spec, where))
+    if any(c.relative for c in run):
+        bad = next(c for c in run if c.relative)
+        raise SloError(f"{path}: run.{bad.metric}: a run figure's limit is absolute, not relative to a baseline")
     for name in doc.baseline.endpoints or []:
         if name != TOTAL and not _ENDPOINT.match(name):
             raise SloError(f"{path}: baseline.endpoints: {name!r} is not an endpoint")
-    return Slo(path, doc.description, criteria, doc.baseline)
+    return Slo(path, doc.description, criteria, doc.baseline, run)
 
 
 def load_slo(path: Path | str) -> Slo:

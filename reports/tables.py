@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from loadgate.runformat import TOTAL, EndpointSummary, Percentiles, Summary
-from loadgate.runformat.figures import NONE, format_ms, shown
+from loadgate.runformat import TOTAL, AuditResult, EndpointSummary, Percentiles, Summary
+from loadgate.runformat.figures import NONE, format_ms, format_value, shown
+from reports.audit import load_audit
+from reports.metrics import RUN_METRICS
 from reports.rundata import RunData
 
 ENDPOINT_COLUMNS = [
@@ -86,6 +88,28 @@ def _when(epoch: float | None) -> str:
     return dt.datetime.fromtimestamp(epoch, dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
+def run_figures_line(summary: Summary) -> str | None:
+    """The run's own figures on one line (``lost writes 0 · stale reads 0``); None if it has none.
+
+    >>> run_figures_line(Summary.model_construct(run_figures={"lost_writes": 0.0, "stale_reads": None}))
+    'lost writes 0 · stale reads not measured'
+    """
+    if not summary.run_figures:
+        return None
+    units = {name: m.unit for name, m in RUN_METRICS.items()}
+    return " · ".join(
+        f"{name.replace('_', ' ')} {'not measured' if value is None else format_value(value, units.get(name, 'count'))}"
+        for name, value in summary.run_figures.items())
+
+
+def audit_line(audit: AuditResult) -> str:
+    """What the audit checked, and why its figures are missing if they are."""
+    line = (f"{audit.acknowledged_writes:,} acknowledged writes, {audit.unknown_writes:,} unknown outcomes "
+            f"({audit.explained_by_unknown:,} differences they explain); {audit.accounts:,} accounts, "
+            f"{audit.tasks_before:,} tasks after seeding, {audit.tasks_after:,} after the run")
+    return line + (f"; not measured: {'; '.join(audit.problems)}" if audit.problems else "")
+
+
 def run_facts(run: RunData) -> list[tuple[str, str]]:
     """What was run, where and when: (label, value) pairs."""
     m, s = run.meta, run.summary
@@ -118,6 +142,12 @@ def run_facts(run: RunData) -> list[tuple[str, str]]:
         facts.append(("connection pool", f"{m.connections:,} per generator process"))
     if m.interrupted:
         facts.append(("interrupted", m.interrupt_reason or "yes"))
+    figures = run_figures_line(s)
+    if figures:
+        facts.append(("run figures", figures))
+    audit = load_audit(run.run)
+    if audit is not None:
+        facts.append(("audit", audit_line(audit)))
     version = m.packages.get("loadgate")
     if version:
         facts.append(("loadgate", version))

@@ -73,6 +73,15 @@ class RunWriter:
         with open(self.path / name, "a") as f:
             f.write(row.model_dump_json() + "\n")
 
+    def append_many(self, name: str, rows: list[BaseModel]) -> None:
+        """Append JSON lines to ``name`` (``audit/local.jsonl``) in one write, its folder made if new."""
+        if not rows:
+            return
+        path = self.path / name
+        path.parent.mkdir(exist_ok=True)
+        with open(path, "a") as f:
+            f.write("".join(row.model_dump_json() + "\n" for row in rows))
+
     def write_meta(self, meta: Meta) -> None:
         write_json_atomic(self.path / META, meta)
 

@@ -9,11 +9,12 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 """2: ``hdr/raw.hlog`` is the time on the wire (pool wait apart, in ``hdr/pool_wait.hlog``),
 ``meta.json`` carries the client's calibration, the workers seen and the run's own problems, and
-the logs grow as the run goes. Version 1 directories are still read."""
-READABLE_VERSIONS = (1, 2)
+the logs grow as the run goes. 3: an auditing run's ledger and store reads (``audit/``),
+``audit.json``, and ``summary.json``'s ``run_figures``. Versions 1 and 2 are still read."""
+READABLE_VERSIONS = (1, 2, 3)
 
 META = "meta.json"
 SUMMARY = "summary.json"
@@ -24,6 +25,11 @@ LOCUST_DIR = "locust"
 SUT = "sut.jsonl"
 GENERATOR = "generator.jsonl"
 TIMELINE = "timeline.jsonl"
+AUDIT_DIR = "audit"
+"""(v3) An auditing run's ledger, one ``<process>.jsonl`` per generator process, and its store reads."""
+STORE_BEFORE = "audit/store-before.jsonl"
+STORE_AFTER = "audit/store-after.jsonl"
+AUDIT = "audit.json"
 
 INTERVAL_S = 5.0
 """Length of one interval histogram, in seconds; intervals are aligned to multiples of it."""
@@ -241,6 +247,10 @@ class Summary(_Model):
     floor_p50_ms: float | None = Field(None, description="client-added p50 at zero latency (worst process)")
     floor_p99_ms: float | None = Field(None, description="client-added p99 at zero latency (worst process)")
     validity: Validity
+    run_figures: dict[str, float | None] = Field(
+        default_factory=dict,
+        description="(v3) figures of the whole run by name (lost_writes, ...); null: not measured",
+    )
     source_digest: str | None = Field(
         None, description="sha256 of the logs it was built from (hdr/*.hlog, timeline.jsonl)"
     )

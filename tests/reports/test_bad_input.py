@@ -37,7 +37,7 @@ def test_a_corrupt_meta_json(run):
 def test_a_format_version_it_does_not_know(run):
     meta = json.loads((run / rf.META).read_text())
     (run / rf.META).write_text(json.dumps({**meta, "format_version": 7}))
-    _one_line(loadgate("report", run), "meta.json: format_version 7 is not one this loadgate reads (1, 2)")
+    _one_line(loadgate("report", run), "meta.json: format_version 7 is not one this loadgate reads (1, 2, 3)")
 
 
 def test_a_missing_field_in_meta(run):
