@@ -86,7 +86,6 @@ class AuditResult(_Model):
     tasks_after: int = 0
     acknowledged_writes: int = 0
     unknown_writes: int = 0
-    reads_checked: int = 0
     lost_writes: int | None = None
     phantom_writes: int | None = None
     stale_reads: int | None = None
