@@ -21,8 +21,10 @@ from reports.gate import GateResult
 from reports.tables import ENDPOINT_COLUMNS, endpoint_rows, run_figures_line
 
 
-def print_run_summary(summary: Summary, run_dir: Path, console: Console | None = None) -> None:
-    """Per endpoint and total, with the report's own cells; then validity and the run's folder."""
+def print_run_summary(summary: Summary, run_dir: Path, console: Console | None = None,
+                      notes: list[str] | None = None) -> None:
+    """Per endpoint and total, with the report's own cells; then the run's figures, ``notes``
+    (what each fault cost), validity and the run's folder."""
     console = console or make_console()
     table = Table(title=f"{summary.run_id}: {summary.duration_s:.0f}s, up to {summary.users_max:,} users",
                   title_justify="left", caption=SAMPLES_NOTE, caption_justify="left")
@@ -35,6 +37,8 @@ def print_run_summary(summary: Summary, run_dir: Path, console: Console | None =
     figures = run_figures_line(summary)
     if figures:
         console.print(f"run figures: {figures}", highlight=False)
+    for note in notes or []:
+        console.print(note, highlight=False)
     for reason in summary.validity.reasons:
         console.print(f"[yellow]not valid[/]: {reason}", highlight=False)
     console.print(f"run directory: {run_dir}", highlight=False, soft_wrap=True)

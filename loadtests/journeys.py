@@ -460,7 +460,8 @@ class TaskApiUser(LoadgateUser):
         task_id = self._some_task()
         if task_id is None:
             return self.browse(intended)
-        outcome, _ = self._write("PATCH", f"/tasks/{task_id}", "update", task_id, intended, {"status": status})
+        outcome, _ = self._write("PATCH", f"/tasks/{task_id}", "update", task_id, intended,
+                                 {"status": status})
         if outcome == "absent":
             self._forget(task_id)
         elif outcome == "unknown":

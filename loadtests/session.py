@@ -26,6 +26,7 @@ only inside a command that runs load.
 from __future__ import annotations
 
 import logging
+import os
 import platform
 import shutil
 import socket
@@ -56,6 +57,7 @@ from loadgate.errors import InputError
 from loadgate.processes import die_with_parent
 from loadtests import live_export, provenance
 from loadtests.audit import snapshot_store
+from loadtests.faults import FaultInjector
 from loadtests.generator import Generator, load_user_class
 from loadtests.health import HealthMonitor
 from loadtests.interrupts import Interrupts
@@ -138,6 +140,7 @@ class Session:
         self.loops = gevent.pool.Group()
         self.rps_window: deque[tuple[float, int]] = deque(maxlen=8)
         self.watch = RunWatch(opts.scenario, distributed=opts.expect_workers > 0)
+        self.faults: FaultInjector | None = None
         self.logs: tuple[rf.HlogAppender, rf.HlogAppender] | None = None
         self.persisted_intervals: set[float] = set()
 
@@ -179,6 +182,9 @@ class Session:
 
     def _setup_and_measure(self, user_class: type[LoadgateUser], meta: rf.Meta) -> None:
         s, opts = self.scenario, self.opts
+        if s.faults:  # every fault's process found before anything starts, or no run
+            self.faults = FaultInjector.prepare(s, {**os.environ, **s.env}, opts.spawn_workers,
+                                                str(opts.scenario_file or "(scenario)"))
         self.target = prepare_target(s, self.console, self.interrupts)
         meta.target, meta.target_kind = self.target.url, self.target.kind
         meta.connections = pool_size(s, max(1, opts.expect_workers))
@@ -208,6 +214,8 @@ class Session:
             self.generator.apply(s, accounts, s.seed.password)
             self.runner = env.create_local_runner()
             monitor = self.generator.monitor
+        if self.faults is not None:
+            self.faults.attach(self.target.api, self.worker_procs)
         if opts.web_port:
             hide_our_arguments_from_locust()
             env.create_web_ui(host=opts.web_host, port=opts.web_port)
@@ -240,7 +248,8 @@ class Session:
         unread = sum(not a.ok for a in rows)
         self.console.print(
             f"audit: read {len(rows):,} accounts, {sum(len(a.tasks) for a in rows):,} tasks {phase} in "
-            f"{time.monotonic() - t0:.1f}s (not measured)" + (f"; {unread:,} could not be read" if unread else ""),
+            f"{time.monotonic() - t0:.1f}s (not measured)"
+            + (f"; {unread:,} could not be read" if unread else ""),
             highlight=False)
 
     # ---- set-up ---------------------------------------------------------------------------
@@ -414,6 +423,9 @@ class Session:
             self.calibrations.append(self.generator.calibrate("start"))
         self.writer.write_meta(meta)
         runner.start_shape()
+        if self.faults is not None:
+            meta.faults = self.faults.records  # filled in as they go; persisted with meta.json
+            self._loop("fault injection", self.faults.run, self.started_at)
         with StatusLine(s.duration or 0, self.console) as status:
             self._loop("status tick", self._tick, runner, status, probe)
             self._loop("SUT probe", self._probe_loop, probe)

@@ -283,7 +283,8 @@ def parse_slo(data: Any, path: Path) -> Slo:
         run.extend(_criteria(RUN, RUN_METRICS[str(key)], spec, where))
     if any(c.relative for c in run):
         bad = next(c for c in run if c.relative)
-        raise SloError(f"{path}: run.{bad.metric}: a run figure's limit is absolute, not relative to a baseline")
+        raise SloError(f"{path}: run.{bad.metric}: a run figure's limit is absolute, not relative to "
+                       f"a baseline")
     for name in doc.baseline.endpoints or []:
         if name != TOTAL and not _ENDPOINT.match(name):
             raise SloError(f"{path}: baseline.endpoints: {name!r} is not an endpoint")

@@ -13,6 +13,7 @@ import datetime as dt
 from loadgate.runformat import TOTAL, AuditResult, EndpointSummary, Percentiles, Summary
 from loadgate.runformat.figures import NONE, format_ms, format_value, shown
 from reports.audit import load_audit
+from reports.faults import fault_costs, fault_line
 from reports.metrics import RUN_METRICS
 from reports.rundata import RunData
 
@@ -96,10 +97,12 @@ def run_figures_line(summary: Summary) -> str | None:
     """
     if not summary.run_figures:
         return None
-    units = {name: m.unit for name, m in RUN_METRICS.items()}
-    return " · ".join(
-        f"{name.replace('_', ' ')} {'not measured' if value is None else format_value(value, units.get(name, 'count'))}"
-        for name, value in summary.run_figures.items())
+    def shown(name: str, value: float | None) -> str:
+        metric = RUN_METRICS.get(name)
+        return "not measured" if value is None else format_value(value, metric.unit if metric else "count")
+
+    return " · ".join(f"{name.replace('_', ' ')} {shown(name, value)}"
+                      for name, value in summary.run_figures.items())
 
 
 def audit_line(audit: AuditResult) -> str:
@@ -148,6 +151,7 @@ def run_facts(run: RunData) -> list[tuple[str, str]]:
     audit = load_audit(run.run)
     if audit is not None:
         facts.append(("audit", audit_line(audit)))
+    facts += [("fault", fault_line(cost)) for cost in fault_costs(run.run)]
     version = m.packages.get("loadgate")
     if version:
         facts.append(("loadgate", version))

@@ -80,7 +80,7 @@ class AuditResult(_Model):
 
     format_version: int = 3
     measured: bool = Field(description="False when the store could not be read whole (figures are null)")
-    problems: list[str] = Field(default_factory=list, description="why it was not measured, or what is partial")
+    problems: list[str] = Field(default_factory=list, description="why it was not measured")
     accounts: int = 0
     tasks_before: int = 0
     tasks_after: int = 0
@@ -90,13 +90,15 @@ class AuditResult(_Model):
     phantom_writes: int | None = None
     stale_reads: int | None = None
     explained_by_unknown: int = Field(0, description="differences an unknown-outcome write accounts for")
-    findings: list[AuditFinding] = Field(default_factory=list, description="at most FINDINGS_KEPT of each kind")
+    findings: list[AuditFinding] = Field(default_factory=list, description="at most FINDINGS_KEPT a kind")
 
 
 def ledger_files(run: Path) -> list[Path]:
     """The ledger files of a run directory, one per generator process (sorted by name)."""
     folder = run / AUDIT_DIR
-    return sorted(p for p in folder.glob("*.jsonl") if not p.name.startswith("store-")) if folder.is_dir() else []
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.glob("*.jsonl") if not p.name.startswith("store-"))
 
 
 def read_ledger(path: Path) -> list[LedgerEntry]:

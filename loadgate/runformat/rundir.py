@@ -15,7 +15,7 @@ import json
 import os
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,7 +73,7 @@ class RunWriter:
         with open(self.path / name, "a") as f:
             f.write(row.model_dump_json() + "\n")
 
-    def append_many(self, name: str, rows: list[BaseModel]) -> None:
+    def append_many(self, name: str, rows: Sequence[BaseModel]) -> None:
         """Append JSON lines to ``name`` (``audit/local.jsonl``) in one write, its folder made if new."""
         if not rows:
             return

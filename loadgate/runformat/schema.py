@@ -84,6 +84,22 @@ class Calibration(_Model):
     max_ms: float = 0.0
 
 
+class FaultRecord(_Model):
+    """(v3) One fault the run injected (``faults:`` in its scenario): when, into what, with what effect."""
+
+    label: str = Field(description="as planned: 'pause store at 20s for 5s'")
+    action: str
+    target: str
+    at_s: float = Field(description="planned offset from the start of measurement")
+    for_s: float | None = None
+    started_at: Epoch | None = Field(None, description="when it was applied")
+    ended_at: Epoch | None = Field(None, description="when it was continued or restarted (kill: = start)")
+    pid: int | None = None
+    process: str = Field("", description="the process's name, e.g. 'redis-server'")
+    effect: str = ""
+    error: str | None = Field(None, description="why it could not be applied (the run goes on)")
+
+
 class Meta(_Model):
     """``meta.json``: what was run, where, when, and whether it finished."""
 
@@ -123,6 +139,7 @@ class Meta(_Model):
         default_factory=list, description="the client's floor, per process, at start and end (v2)"
     )
     connections: int | None = Field(None, description="pooled connections per generator process (v2)")
+    faults: list[FaultRecord] = Field(default_factory=list, description="faults injected, as they went (v3)")
 
     @model_validator(mode="after")
     def _ends_after_it_starts(self) -> Meta:

@@ -21,7 +21,8 @@ from loadgate.errors import EXIT_GO, EXIT_INVALID, EXIT_NO_GO
 
 pytestmark = pytest.mark.slow
 
-WRITES = {"browse": 2, "open_task": 4, "create_task": 4, "update_status": 3, "complete_task": 2, "delete_task": 3}
+WRITES = {"browse": 2, "open_task": 4, "create_task": 4, "update_status": 3, "complete_task": 2,
+          "delete_task": 3}
 """A write-heavy mix: the audit has something to check in a short run."""
 SLO = {"endpoints": {"Total": {"error_rate": "50%"}}}
 
@@ -29,9 +30,10 @@ SLO = {"endpoints": {"Total": {"error_rate": "50%"}}}
 def _scenario(tmp_path, duration: int, env: dict[str, str] | None = None, **extra):
     slo = tmp_path / "slo.yaml"
     slo.write_text(json.dumps(SLO))
-    return write_scenario(tmp_path, "audited", users=5, duration=duration, think_time={"min": 0.05, "max": 0.1},
-                          audit=True, seed={"users": 5, "tasks_per_user": 5}, mix=WRITES, env=env or {},
-                          slo="slo.yaml", **extra)
+    return write_scenario(tmp_path, "audited", users=5, duration=duration,
+                          think_time={"min": 0.05, "max": 0.1}, audit=True,
+                          seed={"users": 5, "tasks_per_user": 5}, mix=WRITES, env=env or {}, slo="slo.yaml",
+                          **extra)
 
 
 def _store_env(mongodb_url: str, redis_url: str | None = None) -> dict[str, str]:
@@ -45,13 +47,14 @@ def _audit(run) -> dict:
 
 def test_an_honest_run_audits_clean_and_gates_go(tmp_path, mongodb_url, redis_url):
     out = tmp_path / "runs"
-    done = loadgate("run", str(_scenario(tmp_path, 12, _store_env(mongodb_url, redis_url))), "--out", str(out),
-                    timeout=180)
+    scenario = _scenario(tmp_path, 12, _store_env(mongodb_url, redis_url))
+    done = loadgate("run", str(scenario), "--out", str(out), timeout=180)
     assert done.returncode == EXIT_GO, done.stdout[-3000:] + done.stderr[-2000:]
     run = the_run(out)
     audit = _audit(run)
     assert audit["measured"] and audit["acknowledged_writes"] > 50, audit
-    assert (audit["lost_writes"], audit["phantom_writes"], audit["stale_reads"]) == (0, 0, 0), audit["findings"]
+    figures = (audit["lost_writes"], audit["phantom_writes"], audit["stale_reads"])
+    assert figures == (0, 0, 0), audit["findings"]
     summary = rf.RunDir.open(run).summary()
     assert summary.run_figures == {"lost_writes": 0.0, "phantom_writes": 0.0, "stale_reads": 0.0}
     assert "run figures: lost writes 0 · phantom writes 0 · stale reads 0" in done.stdout

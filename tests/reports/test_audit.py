@@ -81,7 +81,8 @@ def test_an_acknowledged_update_the_store_does_not_hold_is_lost_with_both_versio
     ledger = [_create(b, 1), _entry("update", "ack", b, 2, status="done")]
     result = build_audit(rf.RunDir.open(_audited_run(tmp_path, ledger, [SEEDED, _task(b)])))
     finding = next(f for f in result.findings if f.kind == "lost")
-    assert result.lost_writes == 1 and finding.expected["status"] == "done" and finding.found["status"] == "todo"
+    assert result.lost_writes == 1
+    assert finding.expected["status"] == "done" and finding.found["status"] == "todo"
 
 
 def test_an_acknowledged_delete_that_left_the_task_is_a_lost_write(tmp_path):
@@ -195,9 +196,11 @@ def test_a_run_that_does_not_audit_gets_no_audit_criteria(tmp_path):
 
 
 @pytest.mark.parametrize(("run", "message"), [
-    ({"lost_write": 0}, "run.lost_write: unknown run figure (one of lost_writes, phantom_writes, stale_reads)"),
+    ({"lost_write": 0},
+     "run.lost_write: unknown run figure (one of lost_writes, phantom_writes, stale_reads)"),
     ({"lost_writes": ">= 1"}, "run.lost_writes: '>= 1': lost_writes is bounded with '<=' or '<'"),
-    ({"stale_reads": "<= +10%"}, "run.stale_reads: a run figure's limit is absolute, not relative to a baseline"),
+    ({"stale_reads": "<= +10%"},
+     "run.stale_reads: a run figure's limit is absolute, not relative to a baseline"),
     ({"lost_writes": {"fail": -1}}, "run.lost_writes.fail: -1: a limit is a finite number, not negative"),
 ])
 def test_a_bad_run_criterion_is_one_line_naming_file_and_key(run, message):
