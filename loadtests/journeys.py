@@ -75,8 +75,8 @@ def outcome_of(status: int) -> Outcome:
     """What a write's answer says about it: 2xx acknowledged, 404 absent, other 4xx refused (not
     applied); 5xx, 0 (a timeout or a lost connection) unknown: it may have been applied.
 
-    >>> outcome_of(204), outcome_of(404), outcome_of(422), outcome_of(503), outcome_of(0)
-    ('ack', 'absent', 'refused', 'unknown', 'unknown')
+    outcome_of(204), outcome_of(404), outcome_of(422), outcome_of(503), outcome_of(0)
+    # -> ('ack', 'absent', 'refused', 'unknown', 'unknown')
     """
     if 200 <= status < 300:
         return "ack"

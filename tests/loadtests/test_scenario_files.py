@@ -12,7 +12,8 @@ from runhelpers import ROOT, loadgate, write_scenario
 from loadgate.errors import InputError
 from loadtests.scenario import load_scenario, parse_seconds
 
-SHIPPED = ["smoke", "baseline-1k", "stress-10k", "swarm-100k", "spike", "soak", "capacity-steps", "resilience"]
+SHIPPED = ["smoke", "baseline-1k", "stress-10k", "swarm-100k", "spike", "soak", "capacity-steps",
+           "resilience"]
 
 
 @pytest.mark.parametrize("name", SHIPPED)
