@@ -101,3 +101,20 @@ def test_a_worker_fault_without_workers_is_refused(tmp_path):
                               faults=[{"at": 2, "action": "kill", "target": "worker"}])
     _refused(loadgate("run", str(scenario), "--out", str(tmp_path / "runs")),
              "faults[0].target: worker: the run starts no worker processes")
+
+
+def test_a_killed_worker_is_recorded_and_makes_the_run_invalid(tmp_path):
+    scenario = write_scenario(tmp_path, users=4, duration=14, think_time={"min": 0.1, "max": 0.2},
+                              seed={"users": 4, "tasks_per_user": 2},
+                              faults=[{"at": "5s", "action": "kill", "target": "worker"}])
+    out = tmp_path / "runs"
+    done = loadgate("run", str(scenario), "--workers", "2", "--out", str(out), timeout=180)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    opened = rf.RunDir.open(the_run(out))
+    (fault,) = opened.meta.faults
+    assert fault.effect.startswith("SIGKILL worker pid") and fault.process == "loadgate worker"
+    assert not psutil.pid_exists(fault.pid) or psutil.Process(fault.pid).status() == psutil.STATUS_ZOMBIE
+    lost = [w for w in opened.meta.workers_seen if w.lost_at is not None]
+    # lost_at is when the master last heard of it: a heartbeat or a report before the kill
+    assert len(lost) == 1 and fault.started_at - 6 <= lost[0].lost_at <= fault.started_at + 1
+    assert not opened.summary().validity.valid
