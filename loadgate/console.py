@@ -18,11 +18,13 @@ from loadgate.runformat import Summary
 from loadgate.runformat.figures import SAMPLES_NOTE, format_value
 from loadtests.status import make_console
 from reports.gate import GateResult
-from reports.tables import ENDPOINT_COLUMNS, endpoint_rows
+from reports.tables import ENDPOINT_COLUMNS, endpoint_rows, run_figures_line
 
 
-def print_run_summary(summary: Summary, run_dir: Path, console: Console | None = None) -> None:
-    """Per endpoint and total, with the report's own cells; then validity and the run's folder."""
+def print_run_summary(summary: Summary, run_dir: Path, console: Console | None = None,
+                      notes: list[str] | None = None) -> None:
+    """Per endpoint and total, with the report's own cells; then the run's figures, ``notes``
+    (what each fault cost), validity and the run's folder."""
     console = console or make_console()
     table = Table(title=f"{summary.run_id}: {summary.duration_s:.0f}s, up to {summary.users_max:,} users",
                   title_justify="left", caption=SAMPLES_NOTE, caption_justify="left")
@@ -32,6 +34,11 @@ def print_run_summary(summary: Summary, run_dir: Path, console: Console | None =
     for row in rows:
         table.add_row(*(row[c] for c in ENDPOINT_COLUMNS), style="bold" if row is rows[-1] else None)
     console.print(table)
+    figures = run_figures_line(summary)
+    if figures:
+        console.print(f"run figures: {figures}", highlight=False)
+    for note in notes or []:
+        console.print(note, highlight=False)
     for reason in summary.validity.reasons:
         console.print(f"[yellow]not valid[/]: {reason}", highlight=False)
     console.print(f"run directory: {run_dir}", highlight=False, soft_wrap=True)

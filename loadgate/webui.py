@@ -23,7 +23,7 @@ from pathlib import Path
 
 from loadgate.runformat import TOTAL, EndpointSummary, GeneratorSample, Summary, SutSample, Validity, counters
 from loadgate.runformat.figures import NONE, format_ms, format_value, shown
-from reports.criteria import judge_criterion
+from reports.criteria import judge_criterion, judge_run_criterion
 from reports.slo import load_slo
 from reports.summary import (
     CPU_SATURATED_PERCENT,
@@ -223,14 +223,16 @@ class LoadgatePage:
         rows = []
         if self.slo is not None:
             summary = live_summary(live)
-            for c in self.slo.criteria:
-                row = judge_criterion(c, summary, None)
+            # run figures (an audit's) are measured after the run: not enough data until then
+            judged = [judge_criterion(c, summary, None) for c in self.slo.criteria]
+            judged += [judge_run_criterion(c, summary) for c in self.slo.run]
+            for row in judged:
                 status = STATUS.get(row.result)
                 if status is None:  # invalid: too few samples, or nothing recorded yet
                     too_few = row.measured is None or "samples" in row.note
                     status = NOT_ENOUGH if too_few else f"INVALID: {row.note}"
                 measured = format_value(row.measured, row.unit)
-                rows.append(_slo_row(c.name, status, measured, row.limit))
+                rows.append(_slo_row(row.name, status, measured, row.limit))
         else:
             rows.append(_slo_row("(the scenario names no SLO)", ""))
         if live.running:

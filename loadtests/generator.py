@@ -4,6 +4,7 @@
     gen = Generator(env, scenario, cls, "local")
     gen.apply(scenario, accounts, password)      # before the users spawn
     gen.recorder.drain()                          # this process's interval histograms so far
+    gen.ledger.drain()                            # its users' ledger entries so far (audit: true)
 
 ``Generator`` listens to Locust's ``request`` event, runs the open model's arrival clock and the
 process's health monitor, and keeps the garbage collector out of the latencies (see
@@ -21,6 +22,7 @@ from locust.env import Environment
 from loadgate.errors import InputError
 from loadgate.runformat import Calibration
 from loadtests.arrivals import Arrivals
+from loadtests.audit import Ledger
 from loadtests.calibration import calibrate
 from loadtests.health import HealthMonitor
 from loadtests.journeys import LoadgateUser, Plan, PoolWaits, configure
@@ -51,6 +53,8 @@ class Generator:
         self.env = env
         self.user_class = user_class
         self.recorder = Recorder()
+        self.ledger = Ledger()
+        """Its users' acknowledged writes and unknown outcomes, when the scenario audits."""
         self.pool_waits = PoolWaits()
         self.calibrations: list[Calibration] = []
         """Not yet shipped (a worker's) or written (a local run's) calibrations of this process."""
@@ -75,7 +79,8 @@ class Generator:
         self.recorder.open_model = not closed
         self.arrivals = None if closed else Arrivals(self.rate)
         configure(self.user_class, Plan(scenario, accounts or [], password, worker_index, worker_count,
-                                        self.arrivals, ready), self.pool_waits)
+                                        self.arrivals, ready, self.ledger if scenario.audit else None),
+                  self.pool_waits)
 
     def calibrate(self, when: str) -> Calibration:
         """Measure this process's client floor now (no user must be running) and keep it."""

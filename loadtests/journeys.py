@@ -16,6 +16,14 @@ it apart from the time on the wire (``Recorder.record(wait_us=...)``).
 
 Custom journeys subclass :class:`LoadgateUser` and implement ``act(action, intended)``; name them
 in a scenario with ``user_class: module:Class``.
+
+A write's answer is one of four outcomes (:func:`outcome_of`): acknowledged (2xx), refused (4xx:
+not applied), absent (404: the task is gone), or unknown (5xx, a timeout, a lost connection: it
+may or may not have been applied, ``docs/api.md``). A task whose write ended unknown is neither
+kept as existing nor assumed gone: the user re-reads it (``GET /tasks/{id}``) as its next step.
+With ``audit: true`` every acknowledged write and unknown outcome goes to the process's ledger
+(``loadtests.audit``), and a ``GET /tasks/{id}`` older than the user's last acknowledged write of
+that task is recorded as a stale read.
 """
 
 from __future__ import annotations
@@ -28,6 +36,8 @@ import random
 import resource
 import time
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Literal
 
 import gevent
 from gevent import getcurrent
@@ -35,7 +45,9 @@ from geventhttpclient.client import HTTPClientPool
 from locust import FastHttpUser, task
 from locust.contrib.fasthttp import insecure_ssl_context_factory
 
+from loadgate.runformat import LedgerEntry
 from loadtests.arrivals import Arrivals
+from loadtests.audit import Ledger
 from loadtests.backoff import retry_after_s, sign_in_backoff
 from loadtests.scenario import ACTIONS, Scenario
 
@@ -49,6 +61,38 @@ SIGN_IN_RETRY = "/auth/login (retry)"
 """The name a sign-in that follows a failed one is recorded under: the run counts retries apart."""
 STATUSES = ("todo", "in_progress", "done")
 PRIORITIES = ("low", "medium", "high")
+TASK_FIELDS = ("title", "description", "status", "priority", "dueDate")
+"""The fields a create writes (and the ledger keeps)."""
+ACKED_KEPT = 4 * KNOWN_TASKS
+"""Tasks whose last acknowledged write a user remembers for its stale-read check."""
+CLOCK_SLACK = timedelta(milliseconds=1)
+"""A store may keep updatedAt to the millisecond while the write's answer carried microseconds."""
+
+Outcome = Literal["ack", "refused", "absent", "unknown"]
+
+
+def outcome_of(status: int) -> Outcome:
+    """What a write's answer says about it: 2xx acknowledged, 404 absent, other 4xx refused (not
+    applied); 5xx, 0 (a timeout or a lost connection) unknown: it may have been applied.
+
+    outcome_of(204), outcome_of(404), outcome_of(422), outcome_of(503), outcome_of(0)
+    # -> ('ack', 'absent', 'refused', 'unknown', 'unknown')
+    """
+    if 200 <= status < 300:
+        return "ack"
+    if status == 404:
+        return "absent"
+    if 400 <= status < 500 and status != 408:
+        return "refused"
+    return "unknown"
+
+
+def _older(read: object, acked: str | None) -> bool:
+    """Whether the updatedAt a read showed is before the one an acknowledged write answered."""
+    try:
+        return datetime.fromisoformat(str(read)) < datetime.fromisoformat(str(acked)) - CLOCK_SLACK
+    except ValueError:
+        return False
 
 
 @dataclass
@@ -63,6 +107,8 @@ class Plan:
     arrivals: Arrivals | None = None
     ready: bool = True
     """False on a worker until the master's set-up (accounts) arrives; users wait for it."""
+    ledger: Ledger | None = None
+    """The process's ledger when the scenario audits (``audit: true``)."""
 
     def __post_init__(self) -> None:
         mix = [(a, w) for a, w in self.scenario.mix.items() if w > 0]
@@ -250,6 +296,11 @@ class TaskApiUser(LoadgateUser):
         super().on_start()
         self.seen: list[str] = []
         self.created: list[str] = []
+        self.unsure: dict[str, bool] = {}
+        """Tasks whose last write ended unknown (id -> one of ours): re-read before relying on them."""
+        self.acked: dict[str, tuple[dict, str | None]] = {}
+        """Per task (auditing only), the values and updatedAt of this user's last acknowledged write."""
+        self.ledger = self.plan.ledger
         self.auth: dict[str, str] = {}
         self.token_expires = 0.0
         self.sign_in_failures = 0
@@ -289,6 +340,9 @@ class TaskApiUser(LoadgateUser):
                 gevent.sleep(wait)
             self.login(intended)
             return
+        if self.unsure:
+            self.recheck(intended)  # before relying on what it knows: the task may or may not exist
+            return
         getattr(self, action)(intended)
 
     def call(self, method: str, url: str, name: str, intended: float | None = None, **kwargs):
@@ -323,21 +377,81 @@ class TaskApiUser(LoadgateUser):
         task_id = self._some_task()
         if task_id is None:
             return self.browse(intended)  # nothing known yet: look at the list first
+        self._read_task(task_id, intended)
+
+    def recheck(self, intended: float | None) -> None:
+        """Re-read a task whose last write ended unknown: it exists (known again) or it is gone."""
+        task_id, ours = self.unsure.popitem()
+        status = self._read_task(task_id, intended)
+        if status == 200:
+            self.seen.insert(0, task_id)
+            del self.seen[KNOWN_TASKS:]
+            if ours:
+                self.created.append(task_id)
+        elif status != 404:
+            self.unsure[task_id] = ours  # still unknown: again at the next step
+
+    def _read_task(self, task_id: str, intended: float | None) -> int:
+        """``GET /tasks/{id}``, checked against this user's last acknowledged write of it; its status."""
+        t0 = time.time()
         response = self._get(f"/tasks/{task_id}", "/tasks/{id}", intended)
         if response.status_code == 404:
             self._forget(task_id)
+        elif response.status_code == 200 and self.ledger is not None and task_id in self.acked:
+            data = _json(response)
+            values, updated = self.acked[task_id]
+            if any(data.get(k) != v for k, v in values.items()) and _older(data.get("updatedAt"), updated):
+                self.ledger.add(LedgerEntry(
+                    t=t0, done=time.time(), user=self.email or "", op="read", outcome="stale", task=task_id,
+                    status=200, values={k: data.get(k) for k in values}, updated_at=data.get("updatedAt"),
+                    expected=values, expected_updated_at=updated))
+        return response.status_code
+
+    def _write(self, method: str, url: str, op: Literal["create", "update", "delete"], task_id: str | None,
+               intended: float | None, body: dict | None = None) -> tuple[Outcome, dict]:
+        """One write; its outcome and answer, kept in the ledger when acknowledged or unknown."""
+        t0, status, data = time.time(), 0, {}
+        try:
+            kwargs = {"json": body} if body is not None else {}
+            response = self.call(method, url, "/tasks/{id}" if task_id else "/tasks", intended,
+                                 headers=self.auth, **kwargs)
+            status = response.status_code
+            data = _json(response) if status in (200, 201) else {}
+        finally:
+            # A user stopped mid-request (the run's end) leaves its write in flight: status 0, unknown.
+            outcome = outcome_of(status)
+            if self.ledger is not None and outcome in ("ack", "unknown"):
+                fields = TASK_FIELDS if op == "create" else tuple(body or ())
+                values = {k: data.get(k) for k in fields} if outcome == "ack" else dict(body or {})
+                task = task_id or data.get("id")
+                self.ledger.add(LedgerEntry(t=t0, done=time.time(), user=self.email or "", op=op,
+                                            outcome=outcome, task=task, status=status, values=values,
+                                            updated_at=data.get("updatedAt")))
+                if outcome == "ack" and task and op != "delete":
+                    known = self.acked.pop(task, ({}, None))[0] if op == "update" else {}
+                    self.acked[task] = ({**known, **values}, data.get("updatedAt"))
+                    if len(self.acked) > ACKED_KEPT:
+                        del self.acked[next(iter(self.acked))]
+        return outcome, data
+
+    def _unsure(self, task_id: str) -> None:
+        """A write of this task ended unknown: neither kept as existing nor assumed gone."""
+        ours = task_id in self.created
+        self._forget(task_id, keep_acked=True)
+        self.unsure[task_id] = ours
 
     def create_task(self, intended: float | None) -> None:
         due = time.gmtime(time.time() + random.randint(-48, 240) * 3600)
         body = {
-            "title": f"Load task {random.randrange(1_000_000)}",
+            # unique, so the audit can tell whether a create whose answer never came was applied
+            "title": f"Load task {random.getrandbits(48):012x}",
             "description": "Created by a loadgate journey.",
             "status": "todo",
             "priority": random.choice(PRIORITIES),
             "dueDate": time.strftime("%Y-%m-%dT%H:%M:%SZ", due),
         }
-        data = _json(self.call("POST", "/tasks", "/tasks", intended, json=body, headers=self.auth))
-        if "id" in data:
+        outcome, data = self._write("POST", "/tasks", "create", None, intended, body)
+        if outcome == "ack" and "id" in data:
             self.created.append(data["id"])
             self.seen.insert(0, data["id"])
             del self.seen[KNOWN_TASKS:]
@@ -346,10 +460,12 @@ class TaskApiUser(LoadgateUser):
         task_id = self._some_task()
         if task_id is None:
             return self.browse(intended)
-        response = self.call("PATCH", f"/tasks/{task_id}", "/tasks/{id}", intended,
-                             json={"status": status}, headers=self.auth)
-        if response.status_code == 404:
+        outcome, _ = self._write("PATCH", f"/tasks/{task_id}", "update", task_id, intended,
+                                 {"status": status})
+        if outcome == "absent":
             self._forget(task_id)
+        elif outcome == "unknown":
+            self._unsure(task_id)
 
     def update_status(self, intended: float | None) -> None:
         self._set_status("in_progress", intended)
@@ -360,9 +476,12 @@ class TaskApiUser(LoadgateUser):
     def delete_task(self, intended: float | None) -> None:
         if not self.created:
             return self.create_task(intended)  # only delete our own, so seeded data stays
-        task_id = self.created.pop()
-        self.call("DELETE", f"/tasks/{task_id}", "/tasks/{id}", intended, headers=self.auth)
-        self._forget(task_id)
+        task_id = self.created[-1]
+        outcome, _ = self._write("DELETE", f"/tasks/{task_id}", "delete", task_id, intended)
+        if outcome == "unknown":
+            self._unsure(task_id)
+        elif outcome != "refused":  # deleted, or already gone; a refused delete left it in place
+            self._forget(task_id)
 
     def analytics(self, intended: float | None) -> None:
         self._get("/analytics", "/analytics", intended)
@@ -374,11 +493,13 @@ class TaskApiUser(LoadgateUser):
         self.call("PATCH", "/users/me", "/users/me", intended,
                   json={"name": f"Load user {random.randrange(1_000_000)}"}, headers=self.auth)
 
-    def _forget(self, task_id: str) -> None:
+    def _forget(self, task_id: str, keep_acked: bool = False) -> None:
         if task_id in self.seen:
             self.seen.remove(task_id)
         if task_id in self.created:
             self.created.remove(task_id)
+        if not keep_acked:
+            self.acked.pop(task_id, None)
 
 
 _missing = [name for name in ACTIONS if not callable(getattr(TaskApiUser, name, None))]

@@ -44,11 +44,15 @@ class WorkerReport:
     state: str = ""
     calibration: list[dict[str, Any]] = field(default_factory=list)
     """``Calibration`` dicts measured since the last report (at set-up, after the users stop)."""
+    process: str = ""
+    """``worker-<n>``: the name its ledger file takes in the run directory."""
+    audit: list[dict[str, Any]] = field(default_factory=list)
+    """``LedgerEntry`` dicts added since the last report (``audit: true``)."""
     version: int = PROTOCOL_VERSION
 
     def to_message(self) -> dict[str, Any]:
         return {"v": self.version, "rec": self.rec, "health": self.health, "state": self.state,
-                "calibration": self.calibration}
+                "calibration": self.calibration, "process": self.process, "audit": self.audit}
 
     @classmethod
     def from_message(cls, data: Any) -> WorkerReport:
@@ -59,7 +63,8 @@ class WorkerReport:
             raise ProtocolError(f"worker report version {version!r}; this master reads {PROTOCOL_VERSION}")
         try:
             return cls(rec=data["rec"], health=list(data.get("health", ())), state=str(data.get("state", "")),
-                       calibration=list(data.get("calibration", ())), version=version)
+                       calibration=list(data.get("calibration", ())), process=str(data.get("process", "")),
+                       audit=list(data.get("audit", ())), version=version)
         except KeyError as exc:
             raise ProtocolError(f"worker report lacks {exc}") from None
 

@@ -162,6 +162,29 @@ class Soak(_Strict):
 Shape = Annotated[Constant | Ramp | Steps | Spike | Soak, Field(discriminator="kind")]
 
 
+class Fault(_Strict):
+    """A fault injected ``at`` seconds after measurement began (``faults:``, local targets only).
+
+    ``api`` and ``worker`` are processes the run started; ``redis`` and ``store`` the process
+    listening on the 127.0.0.1 port of the local API's ``REDIS_URL`` / ``MONGODB_URL``. ``pause``
+    stops the process (SIGSTOP) for ``for`` seconds, then continues it; ``kill`` is SIGKILL and the
+    process stays down; ``restart`` (the API only) kills it and starts it again after ``for``.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, populate_by_name=True,
+                              serialize_by_alias=True)
+
+    at: Seconds
+    action: Literal["kill", "pause", "restart"]
+    target: Literal["api", "worker", "redis", "store"]
+    for_: Seconds | None = Field(None, alias="for", gt=0)
+
+    @property
+    def label(self) -> str:
+        """``pause store at 20s for 5s``."""
+        return f"{self.action} {self.target} at {self.at:g}s" + (f" for {self.for_:g}s" if self.for_ else "")
+
+
 class Scenario(_Strict):
     """One load test: where, how many, in what shape, doing what, for how long."""
 
@@ -190,6 +213,8 @@ class Scenario(_Strict):
         60.0, le=3600, description="after the load stops, how long to wait for the API's event backlog "
                                    "to empty (when it publishes events); 0: do not wait")
     user_class: str = Field(DEFAULT_USER_CLASS, pattern=r"^[\w.]+:\w+$")
+    audit: bool = Field(False, description="keep a ledger of the writes and check the store after the run")
+    faults: list[Fault] = Field(default_factory=list, description="faults injected (local target)")
 
     @field_validator("target")
     @classmethod
@@ -296,6 +321,10 @@ def _check(s: Scenario, truncate: bool = False) -> list[tuple[str, str]]:
         problems.append(("api_workers", "only applies to target 'local' (the API this run starts)"))
     if s.api_replicas != 1 and s.target != "local":
         problems.append(("api_replicas", "only applies to target 'local' (the API this run starts)"))
+    problems += _fault_problems(s)
+    if s.audit and not s.seed_users:
+        problems.append(("audit", "needs seeded accounts (seed.users > 0): the audit reads the store "
+                                  "through them"))
     if s.duration is None and not isinstance(s.shape, Steps):
         problems.append(("duration", "required key is missing"))
     if isinstance(s.shape, Steps) and s.duration is not None and not truncate:
@@ -307,6 +336,30 @@ def _check(s: Scenario, truncate: bool = False) -> list[tuple[str, str]]:
         problems.append(("shape.ramp", f"{s.shape.ramp:g}s leaves nothing of each {s.shape.step:g}s step"))
     if isinstance(s.shape, Spike) and s.duration is not None and s.shape.at >= s.duration:
         problems.append(("shape.at", f"{s.shape.at:g}s is not before the end of the run ({s.duration:g}s)"))
+    return problems
+
+
+def _fault_problems(s: Scenario) -> list[tuple[str, str]]:
+    """What a scenario's faults cannot do (the processes themselves are checked when the run starts)."""
+    problems: list[tuple[str, str]] = []
+    if s.faults and s.target != "local":
+        problems.append(("faults", "only for target 'local': a run faults only processes on this machine, "
+                                   f"not {s.target}"))
+    for i, f in enumerate(s.faults):
+        where = f"faults[{i}]"
+        if f.action == "pause" and f.for_ is None:
+            problems.append((f"{where}.for", "required for action 'pause' (how long the process stays "
+                                             "stopped)"))
+        if f.action == "restart" and f.target != "api":
+            why = "a killed worker is not restarted" if f.target == "worker" else \
+                "a run never restarts a process it did not start"
+            problems.append((f"{where}.action", f"restart is for target 'api' only: {why}"))
+        if f.action == "kill" and f.for_ is not None:
+            problems.append((f"{where}.for", "not for action 'kill': a killed process stays down "
+                                             "(action 'restart' brings the API back)"))
+        if s.duration is not None and f.at + (f.for_ or 0) >= s.duration:
+            problems.append((f"{where}.at", f"{f.label} does not end before the end of the run "
+                                            f"({s.duration:g}s)"))
     return problems
 
 

@@ -26,6 +26,7 @@ only inside a command that runs load.
 from __future__ import annotations
 
 import logging
+import os
 import platform
 import shutil
 import socket
@@ -55,6 +56,8 @@ from loadgate import runformat as rf
 from loadgate.errors import InputError
 from loadgate.processes import die_with_parent
 from loadtests import live_export, provenance
+from loadtests.audit import snapshot_store
+from loadtests.faults import FaultInjector
 from loadtests.generator import Generator, load_user_class
 from loadtests.health import HealthMonitor
 from loadtests.interrupts import Interrupts
@@ -141,6 +144,7 @@ class Session:
         self.loops = gevent.pool.Group()
         self.rps_window: deque[tuple[float, int]] = deque(maxlen=8)
         self.watch = RunWatch(opts.scenario, distributed=opts.expect_workers > 0)
+        self.faults: FaultInjector | None = None
         self.logs: tuple[rf.HlogAppender, rf.HlogAppender] | None = None
         self.persisted_intervals: set[float] = set()
 
@@ -182,12 +186,17 @@ class Session:
 
     def _setup_and_measure(self, user_class: type[LoadgateUser], meta: rf.Meta) -> None:
         s, opts = self.scenario, self.opts
+        if s.faults:  # every fault's process found before anything starts, or no run
+            self.faults = FaultInjector.prepare(s, {**os.environ, **s.env}, opts.spawn_workers,
+                                                str(opts.scenario_file or "(scenario)"))
         self.target = prepare_target(s, self.console, self.interrupts)
         meta.target, meta.target_kind = self.target.url, self.target.kind
         meta.topology = self.target.topology
         meta.connections = pool_size(s, max(1, opts.expect_workers))
         accounts = seed(s, self.target, self.console, self.interrupts)
         warn_once()  # a shape re-targets every second: Locust's spawn-rate warning, once
+        if s.audit:
+            self._read_store(rf.STORE_BEFORE, accounts, meta.run_id)
         env = Environment(user_classes=[user_class], shape_class=ScenarioShape(s, stop_at_end=False),
                           host=self.target.url)
         if self.distributed:
@@ -211,12 +220,43 @@ class Session:
             self.generator.apply(s, accounts, s.seed.password)
             self.runner = env.create_local_runner()
             monitor = self.generator.monitor
+        if self.faults is not None:
+            self.faults.attach(self.target.api, self.worker_procs)
         if opts.web_port:
             hide_our_arguments_from_locust()
             env.create_web_ui(host=opts.web_host, port=opts.web_port)
             self.console.print(f"Locust web UI: http://{opts.web_host}:{opts.web_port}", highlight=False)
         if not self.interrupts():
             self._measure(env, self.runner, meta, monitor)
+        if s.audit and not self.interrupts():  # the API still runs: read back what the users wrote
+            self._read_store(rf.STORE_AFTER, accounts, meta.run_id)
+
+    def _read_store(self, name: str, accounts: list[str], run_id: str) -> None:
+        """Every seeded account's tasks, read through the API into ``name`` (the audit's evidence)."""
+        assert self.target is not None
+        t0 = last = time.monotonic()
+        rows: list[rf.StoreAccount] = []
+        phase = "after the run" if name == rf.STORE_AFTER else "before the run"
+
+        def progress(done: int, total: int) -> None:
+            nonlocal last
+            if time.monotonic() - last >= 5.0 and done < total:
+                last = time.monotonic()
+                self.console.print(f"audit: reading the store {phase}: {done:,}/{total:,} accounts",
+                                   highlight=False)
+
+        for account in snapshot_store(self.target.url, accounts, self.scenario.seed.password,
+                                      f"{run_id}-{name}", progress):
+            rows.append(account)
+            if self.interrupts():
+                break
+        self.writer.append_many(name, rows)
+        unread = sum(not a.ok for a in rows)
+        self.console.print(
+            f"audit: read {len(rows):,} accounts, {sum(len(a.tasks) for a in rows):,} tasks {phase} in "
+            f"{time.monotonic() - t0:.1f}s (not measured)"
+            + (f"; {unread:,} could not be read" if unread else ""),
+            highlight=False)
 
     # ---- set-up ---------------------------------------------------------------------------
 
@@ -272,6 +312,11 @@ class Session:
         self.collector.absorb(report.rec)
         self.report_stats.append((_blob_bytes(report.rec), time.perf_counter() - began))
         self.calibrations += [rf.Calibration.model_validate(c) for c in report.calibration]
+        if report.audit:
+            # appended as it arrives, like the intervals: a killed master keeps what it was sent
+            name = report.process if report.process.startswith("worker-") else f"worker-{client_id}"
+            self.writer.append_many(f"{rf.AUDIT_DIR}/{name}.jsonl",
+                                    [rf.LedgerEntry.model_validate(e) for e in report.audit])
         for row in report.health:
             self._health(rf.GeneratorSample.model_validate(row))
         self.final_reports[client_id] = (time.time(), report.state)
@@ -314,6 +359,7 @@ class Session:
             return
         if self.generator is not None:
             self.collector.absorb(self.generator.recorder.drain())
+            self._persist_ledger()
         raw, corrected = self.collector.take_closed(before)
         if not raw:
             return
@@ -338,6 +384,13 @@ class Session:
 
         # fsync blocks: in a thread of gevent's pool, so the users' event loop never waits on the disk
         gevent.get_hub().threadpool.apply(write)
+
+    def _persist_ledger(self) -> None:
+        """Append this process's new ledger entries (a local run's; a master's come with reports)."""
+        if self.generator is not None and self.scenario.audit:
+            entries = self.generator.ledger.drain()
+            if entries:
+                self.writer.append_many(f"{rf.AUDIT_DIR}/{self.generator.monitor.process}.jsonl", entries)
 
     def _probe_loop(self, probe: Probe) -> None:
         while True:
@@ -376,6 +429,9 @@ class Session:
             self.calibrations.append(self.generator.calibrate("start"))
         self.writer.write_meta(meta)
         runner.start_shape()
+        if self.faults is not None:
+            meta.faults = self.faults.records  # filled in as they go; persisted with meta.json
+            self._loop("fault injection", self.faults.run, self.started_at)
         with StatusLine(s.duration or 0, self.console) as status:
             self._loop("status tick", self._tick, runner, status, probe)
             self._loop("SUT probe", self._probe_loop, probe)
@@ -397,6 +453,7 @@ class Session:
             self.loops.kill(block=True)
         if self.generator is not None:
             self.collector.absorb(self.generator.recorder.drain())
+            self._persist_ledger()  # the users are stopped: every write they made has its entry
             self.calibrations.append(self.generator.calibrate("end"))
         last = probe.sample()
         self.writer.append(rf.SUT, last)

@@ -14,6 +14,7 @@ only; ``loadtests`` never imports ``target_app``.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -62,13 +63,29 @@ def describe(url: str, local: bool) -> str:
 
 
 class LocalApi:
-    """`loadgate serve` as a child process, stopped with SIGTERM (then SIGKILL)."""
+    """`loadgate serve` as a child process, stopped with SIGTERM (then SIGKILL).
+
+    ``restart()`` starts it again on the same port with the same settings and store (a fault).
+    """
 
     def __init__(self, proc: subprocess.Popen, url: str, workdir: Path, seed_token: str,
-                 topology: rf.Topology):
+                 topology: rf.Topology, args: list[str] | None = None, env: dict[str, str] | None = None):
         self.proc, self.url, self.workdir, self.seed_token = proc, url, workdir, seed_token
+        self.args, self.env = args or [], env or {}
         self.kind = describe(url, local=True)
         self.topology = topology
+
+    def signal(self, sig: int) -> None:
+        """Send ``sig`` to the API and its worker processes (its own session)."""
+        with contextlib.suppress(ProcessLookupError):  # it is gone already
+            os.killpg(self.proc.pid, sig)
+
+    def restart(self) -> None:
+        """Kill the API (SIGKILL) and start it again on the same port; returns once it is healthy."""
+        self.signal(signal.SIGKILL)
+        self.proc.wait()
+        self.proc = _spawn(self.args, self.env, self.workdir)
+        _await_health(self.proc, self.url, self.workdir)
 
     @classmethod
     def start(cls, scenario: Scenario, should_stop: Callable[[], bool] = lambda: False) -> LocalApi:
@@ -87,28 +104,37 @@ class LocalApi:
         }
         args = [sys.executable, "-m", "loadgate.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
                 "--workers", str(scenario.api_workers), "--replicas", str(scenario.api_replicas)]
-        log = open(workdir / "api.log", "wb")  # noqa: SIM115 - the child writes it for its lifetime
-        proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True,
-                                preexec_fn=die_with_parent)  # a killed run leaves no API behind
+        proc = _spawn(args, env, workdir)
         url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while health(url, timeout=1.0) is None:
-            if proc.poll() is not None or time.monotonic() > deadline or should_stop():
-                tail = (workdir / "api.log").read_text(errors="replace").strip().splitlines()[-1:] or [""]
-                why = "stopped" if should_stop() else (
-                    f"exited with {proc.returncode}" if proc.poll() is not None else
-                    f"not healthy after {START_TIMEOUT_S:.0f}s")
-                _terminate(proc)
-                raise TargetError(f"local API {why}: {tail[0][:300]} (log: {workdir / 'api.log'})")
-            time.sleep(0.1)
+        _await_health(proc, url, workdir, should_stop)
         balancer = (nginx_version() or "nginx") if scenario.api_replicas > 1 else None
         topology = rf.Topology(replicas=scenario.api_replicas, workers_per_replica=scenario.api_workers,
                                balancer=balancer)
-        return cls(proc, url, workdir, seed_token, topology)
+        return cls(proc, url, workdir, seed_token, topology, args, env)
 
     def stop(self) -> None:
         _terminate(self.proc)
         shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+def _spawn(args: list[str], env: dict[str, str], workdir: Path) -> subprocess.Popen:
+    log = open(workdir / "api.log", "ab")  # noqa: SIM115 - the child writes it for its lifetime
+    return subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True,
+                            preexec_fn=die_with_parent)  # a killed run leaves no API behind
+
+
+def _await_health(proc: subprocess.Popen, url: str, workdir: Path,
+                  should_stop: Callable[[], bool] = lambda: False) -> None:
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while health(url, timeout=1.0) is None:
+        if proc.poll() is not None or time.monotonic() > deadline or should_stop():
+            tail = (workdir / "api.log").read_text(errors="replace").strip().splitlines()[-1:] or [""]
+            why = "stopped" if should_stop() else (
+                f"exited with {proc.returncode}" if proc.poll() is not None else
+                f"not healthy after {START_TIMEOUT_S:.0f}s")
+            _terminate(proc)
+            raise TargetError(f"local API {why}: {tail[0][:300]} (log: {workdir / 'api.log'})")
+        time.sleep(0.1)
 
 
 def _terminate(proc: subprocess.Popen) -> None:

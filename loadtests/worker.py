@@ -60,7 +60,9 @@ def run_worker(scenario: Scenario, master_host: str, master_port: int) -> int:
         floors, generator.calibrations = generator.calibrations, []
         data[REPORT_KEY] = WorkerReport(rec=generator.recorder.drain(), health=[r.model_dump() for r in rows],
                                         state=runner.state,
-                                        calibration=[c.model_dump() for c in floors]).to_message()
+                                        calibration=[c.model_dump() for c in floors],
+                                        process=generator.monitor.process,
+                                        audit=[e.model_dump() for e in generator.ledger.drain()]).to_message()
 
     def shutdown() -> None:
         # SIGTERM (Kubernetes) / Ctrl-C: stop the users, let one more report ship what they

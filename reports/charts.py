@@ -154,6 +154,20 @@ def throughput_and_users(run: RunData) -> bytes:
         ax.set_ylabel("users", color="tab:orange")
         for lost in [w.lost_at for w in run.meta.workers_seen if w.lost_at is not None]:
             ax.axvline(_elapsed(run, np.array([lost]))[0][0], color="tab:red", ls="--", label="worker lost")
+        faults(ax)
+
+    def faults(ax):
+        # Each injected fault as a shaded span (a kill: a line), labelled with what it was.
+        for fault in run.meta.faults:
+            if fault.started_at is None or fault.error:
+                continue
+            (start, end), _ = _elapsed(run, np.array([fault.started_at, fault.ended_at or fault.started_at]))
+            if end > start:
+                ax.axvspan(start, end, color="tab:purple", alpha=0.15)
+            else:
+                ax.axvline(start, color="tab:purple", ls=":")
+            ax.annotate(f"{fault.action} {fault.target}", (start, 1.0), xycoords=("data", "axes fraction"),
+                        xytext=(2, -10), textcoords="offset points", fontsize=7, color="tab:purple")
 
     return _timeline_chart(run, "Throughput and users", rps, users)
 

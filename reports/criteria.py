@@ -17,7 +17,7 @@ from typing import Literal
 
 from loadgate.runformat import TOTAL, EndpointSummary, Summary
 from reports.compare import Shift
-from reports.metrics import RUN, metric_of
+from reports.metrics import AUDIT_DEFAULTS, RUN, metric_of
 from reports.slo import Criterion, Limit, Slo
 
 Result = Literal["pass", "warn", "fail", "invalid", "skipped"]
@@ -151,6 +151,22 @@ def judge_criterion(c: Criterion, run: Summary, baseline: Summary | None, shift:
             row.result = "warn"
             row.note = f"within noise: {shift.verdict} (p={shift.p_adjusted:.2g})"
     return row
+
+
+def judge_run_criterion(c: Criterion, run: Summary) -> Row:
+    """A criterion on a figure of the whole run (``run_figures``): a figure the run did not
+    measure (absent, or null) is ``invalid``, never a pass; a drain limit on a run that stopped
+    waiting with a backlog left is judged against the wait (:func:`judge_criterion`)."""
+    return judge_criterion(c, run, None)
+
+
+def run_criteria(slo: Slo, audited: bool) -> list[Criterion]:
+    """The SLO's run criteria, plus ``lost_writes`` and ``stale_reads`` at most 0 for an auditing
+    run whose SLO does not bound them (an audit that cannot fail is no audit)."""
+    named = {c.metric for c in slo.run}
+    defaults = [Criterion(RUN, name, Limit("<=", limit)) for name, limit in AUDIT_DEFAULTS.items()
+                if audited and name not in named]
+    return [*slo.run, *defaults]
 
 
 def shift_row(s: Shift, level: str, min_effect: float) -> Row:

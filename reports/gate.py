@@ -22,8 +22,18 @@ from pathlib import Path
 
 from loadgate.errors import EXIT_GO, VERDICT_EXIT_CODES, InputError
 from loadgate.runformat import write_json_atomic
+from reports.audit import audits
 from reports.compare import Comparison, Shift, compare_shift, judge
-from reports.criteria import Row, Verdict, judge_criterion, policy_pairs, shift_row, verdict
+from reports.criteria import (
+    Row,
+    Verdict,
+    judge_criterion,
+    judge_run_criterion,
+    policy_pairs,
+    run_criteria,
+    shift_row,
+    verdict,
+)
 from reports.junit import JUNIT_FILE, write_junit
 from reports.metrics import metric_of
 from reports.rundata import RunData
@@ -102,6 +112,7 @@ def evaluate(run: RunData, slo: Slo, baseline: RunData | None = None) -> GateRes
     rows = [
         judge_criterion(c, summary, base_summary, shifts.get((c.endpoint, c.metric))) for c in slo.criteria
     ]
+    rows += [judge_run_criterion(c, summary) for c in run_criteria(slo, audits(run.meta))]
     if comparison is not None and slo.baseline.regression != "off":
         rows += [shift_row(s, slo.baseline.regression, slo.baseline.min_effect) for s in comparison.shifts]
     return GateResult(

@@ -40,6 +40,12 @@ def render_markdown(content) -> str:
     out += [line, ""]
     if "async backlog" in facts:
         out += [f"Async backlog: {facts['async backlog']}.", ""]
+    for label in ("run figures", "audit"):  # durability: what the run lost, beside its verdict
+        if label in facts:
+            out += [f"{label}: {facts[label]}", ""]
+    faults = [value for label, value in content.facts if label == "fault"]
+    if faults:
+        out += [f"- fault: {line}" for line in faults] + [""]
     if gate:
         out += [f"- **invalid**: {reason}" for reason in gate.reasons]
         if gate.reasons:

@@ -2,8 +2,8 @@
 
     >>> METRICS["p99"].min_samples, METRICS["p999"].min_samples, METRICS["rps"].min_samples
     (100, 1000, 1)
-    >>> METRICS[ALIASES["p99.9"]].unit
-    'ms'
+    >>> METRICS[ALIASES["p99.9"]].unit, RUN_METRICS["lost_writes"].unit
+    ('ms', 'count')
     >>> RUN_METRICS["drain_seconds"].direction, RUN_METRICS["drain_seconds"].unit
     ('upper', 's')
 """
@@ -49,20 +49,25 @@ METRICS: dict[str, Metric] = {
         Metric("cache_hit_ratio", "lower", "ratio"),
     )
 }
-ALIASES = {"p99.9": "p999", "p999": "p999"}
-"""Other spellings of a metric in SLO files."""
-
 RUN = "run"
 """The ``endpoint`` of a criterion on a figure of the whole run (``run:`` in SLO files)."""
 
 RUN_METRICS: dict[str, Metric] = {
     m.name: m
     for m in (
+        Metric("lost_writes", "upper", "count"),
+        Metric("phantom_writes", "upper", "count"),
+        Metric("stale_reads", "upper", "count"),
         Metric("queue_lag_max", "upper", "s"),
         Metric("drain_seconds", "upper", "s"),
     )
 }
-"""Figures of the whole run (``summary.json`` ``run_figures``), documented in ``docs/slo.md``."""
+"""Figures of the whole run (``summary.json`` ``run_figures``), bounded under ``run:`` in SLO files
+and documented in ``docs/slo.md``."""
+AUDIT_DEFAULTS = {"lost_writes": 0.0, "stale_reads": 0.0}
+"""Fail levels an auditing run is held to when its SLO does not bound these figures itself."""
+ALIASES = {"p99.9": "p999", "p999": "p999"}
+"""Other spellings of a metric in SLO files."""
 
 
 def metric_of(endpoint: str, name: str) -> Metric:

@@ -18,6 +18,8 @@ The format (documented in ``docs/slo.md``)::
     run:                                      # figures of the whole run (reports.metrics.RUN_METRICS)
       queue_lag_max: {fail: 30, warn: 10}     # seconds
       drain_seconds: "<= 60s"
+      lost_writes: 0                          # an auditing run is held to 0 lost writes and stale
+      stale_reads: {fail: 10, warn: 0}        # reads when its SLO does not bound them
     baseline:                                 # how a run is compared with a baseline run
       metrics: [p95, p99]
       regression: fail                        # fail | warn | off
@@ -31,7 +33,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -81,11 +83,13 @@ class Limit:
         return baseline * (1 + self.value)
 
     def text(self, unit: str) -> str:
-        """How the limit reads in tables: ``<= 250 ms``, ``>= 0.8``, ``<= +10%``."""
+        """How the limit reads in tables: ``<= 250 ms``, ``>= 0.8``, ``<= +10%``, ``<= 0``."""
         if self.relative:
             return f"{self.op} {self.value * 100:+g}%"
         if unit == "ratio":
             return f"{self.op} {self.value * 100:g}%"
+        if unit == "count":
+            return f"{self.op} {self.value:g}"
         return f"{self.op} {self.value:g} {unit}"
 
 
@@ -139,12 +143,13 @@ class _SloFile(BaseModel):
 
 @dataclass
 class Slo:
-    """A parsed SLO file."""
+    """A parsed SLO file: per-endpoint ``criteria``, and ``run`` criteria (endpoint ``"run"``)."""
 
     path: Path
     description: str
     criteria: list[Criterion]
     baseline: BaselinePolicy
+    run: list[Criterion] = field(default_factory=list)
 
     @property
     def endpoints(self) -> list[str]:
@@ -274,14 +279,20 @@ def parse_slo(data: Any, path: Path) -> Slo:
             if name not in METRICS:
                 raise SloError(f"{where}.{key}: unknown metric (one of {', '.join(METRICS)})")
             criteria.extend(_criteria(endpoint, METRICS[name], spec, f"{where}.{key}"))
+    run: list[Criterion] = []
     for key, spec in doc.run.items():
+        where = f"{path}: run.{key}"
         if str(key) not in RUN_METRICS:
-            raise SloError(f"{path}: run.{key}: unknown run figure (one of {', '.join(RUN_METRICS)})")
-        criteria.extend(_criteria(RUN, RUN_METRICS[str(key)], spec, f"{path}: run.{key}"))
+            raise SloError(f"{where}: unknown run figure (one of {', '.join(RUN_METRICS)})")
+        run.extend(_criteria(RUN, RUN_METRICS[str(key)], spec, where))
+    if any(c.relative for c in run):
+        bad = next(c for c in run if c.relative)
+        raise SloError(f"{path}: run.{bad.metric}: a run figure's limit is absolute, not relative to "
+                       f"a baseline")
     for name in doc.baseline.endpoints or []:
         if name != TOTAL and not _ENDPOINT.match(name):
             raise SloError(f"{path}: baseline.endpoints: {name!r} is not an endpoint")
-    return Slo(path, doc.description, criteria, doc.baseline)
+    return Slo(path, doc.description, criteria, doc.baseline, run)
 
 
 def load_slo(path: Path | str) -> Slo:

@@ -27,6 +27,7 @@ from loadgate.runformat import (
     write_json_atomic,
 )
 from loadgate.runformat.counters import combined, hit_ratio, increase, increases
+from reports.audit import load_audit, run_figures, write_audit
 from reports.latency import SUMMARY_PERCENTILES, LatencyLog, summary_figures
 from reports.sut import backlog_figures
 
@@ -227,7 +228,7 @@ def build_summary(
         floor_p99_ms=max((c.p99_ms for c in meta.calibration), default=None),
         validity=validity(run, gen, total.count, endpoints),
         source_digest=run.source_digest(),
-        run_figures=backlog.figures,
+        run_figures={**backlog.figures, **run_figures(load_audit(run))},
         queues=backlog.queues,
         drain_note=backlog.drain_note,
         drain_exceeded_s=backlog.drain_exceeded_s,
@@ -237,6 +238,7 @@ def build_summary(
 def write_summary(path: Path | str) -> Summary:
     """Build ``summary.json`` for the run directory at ``path`` and write it there atomically."""
     run = RunDir.open(path)
+    write_audit(run.path)  # audit.json first: the summary carries its figures
     summary = build_summary(run)
     write_json_atomic(run.path / SUMMARY, summary)
     return summary

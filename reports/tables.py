@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from loadgate.runformat import TOTAL, EndpointSummary, Meta, Percentiles, Summary, is_dead_letter
-from loadgate.runformat.figures import NONE, format_ms, shown
+from loadgate.runformat import TOTAL, AuditResult, EndpointSummary, Meta, Percentiles, Summary, is_dead_letter
+from loadgate.runformat.figures import NONE, format_ms, format_value, shown
+from reports.audit import load_audit
+from reports.faults import fault_costs, fault_line
+from reports.metrics import RUN_METRICS
 from reports.rundata import RunData
 
 ENDPOINT_COLUMNS = [
@@ -111,6 +114,28 @@ def async_backlog(s: Summary) -> str | None:
     dead = sum(q.depth_last for name, q in s.queues.items() if is_dead_letter(name))
     return (f"max {figures.get('queue_depth_max') or 0:,.0f} messages waiting, oldest "
             f"{figures.get('queue_lag_max') or 0:,.1f} s; {drained}; {dead:,.0f} dead letter(s) at the end")
+def run_figures_line(summary: Summary) -> str | None:
+    """The run's own figures on one line (``lost writes 0 · stale reads 0``); None if it has none.
+
+    >>> run_figures_line(Summary.model_construct(run_figures={"lost_writes": 0.0, "stale_reads": None}))
+    'lost writes 0 · stale reads not measured'
+    """
+    if not summary.run_figures:
+        return None
+    def shown(name: str, value: float | None) -> str:
+        metric = RUN_METRICS.get(name)
+        return "not measured" if value is None else format_value(value, metric.unit if metric else "count")
+
+    return " · ".join(f"{name.replace('_', ' ')} {shown(name, value)}"
+                      for name, value in summary.run_figures.items())
+
+
+def audit_line(audit: AuditResult) -> str:
+    """What the audit checked, and why its figures are missing if they are."""
+    line = (f"{audit.acknowledged_writes:,} acknowledged writes, {audit.unknown_writes:,} unknown outcomes "
+            f"({audit.explained_by_unknown:,} differences they explain); {audit.accounts:,} accounts, "
+            f"{audit.tasks_before:,} tasks after seeding, {audit.tasks_after:,} after the run")
+    return line + (f"; not measured: {'; '.join(audit.problems)}" if audit.problems else "")
 
 
 def run_facts(run: RunData) -> list[tuple[str, str]]:
@@ -150,6 +175,13 @@ def run_facts(run: RunData) -> list[tuple[str, str]]:
         facts.append(("async backlog", backlog))
     if m.interrupted:
         facts.append(("interrupted", m.interrupt_reason or "yes"))
+    figures = run_figures_line(s)
+    if figures:
+        facts.append(("run figures", figures))
+    audit = load_audit(run.run)
+    if audit is not None:
+        facts.append(("audit", audit_line(audit)))
+    facts += [("fault", fault_line(cost)) for cost in fault_costs(run.run)]
     version = m.packages.get("loadgate")
     if version:
         facts.append(("loadgate", version))

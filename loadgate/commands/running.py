@@ -73,8 +73,10 @@ def _print_summary(run_dir: Path) -> None:
     """The end-of-run table (the report's own rows), the validity reasons and where the run is."""
     from loadgate.console import print_run_summary
     from loadgate.runformat import RunDir
+    from reports.faults import fault_costs, fault_line
 
-    print_run_summary(RunDir.open(run_dir).summary(), run_dir)
+    run = RunDir.open(run_dir)
+    print_run_summary(run.summary(), run_dir, notes=[f"fault: {fault_line(c)}" for c in fault_costs(run)])
 
 
 def _logging() -> None:

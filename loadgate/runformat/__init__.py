@@ -7,9 +7,19 @@ definitions, and it imports neither. The layout is documented in ``docs/run-form
   the JSON-lines files;
 - ``hlog``: latency histograms and their tagged interval logs;
 - ``io``: atomic writes and reads that fail with one clear line;
-- ``rundir``: the run directory as a whole (``RunWriter``, ``RunDir``).
+- ``rundir``: the run directory as a whole (``RunWriter``, ``RunDir``);
+- ``audit``: an auditing run's ledger, its store reads and the audit's result.
 """
 
+from loadgate.runformat.audit import (
+    AuditFinding,
+    AuditResult,
+    LedgerEntry,
+    StoreAccount,
+    ledger_files,
+    read_ledger,
+    read_store,
+)
 from loadgate.runformat.hlog import (
     HDR_DIGITS,
     HDR_HIGHEST_US,
@@ -26,6 +36,8 @@ from loadgate.runformat.hlog import (
 from loadgate.runformat.io import RunFormatError, read_json_model, read_jsonl, write_atomic, write_json_atomic
 from loadgate.runformat.rundir import RunDir, RunWriter, iter_runs, now
 from loadgate.runformat.schema import (
+    AUDIT,
+    AUDIT_DIR,
     CORRECTED_LOG,
     FORMAT_VERSION,
     GENERATOR,
@@ -35,6 +47,8 @@ from loadgate.runformat.schema import (
     POOL_LOG,
     RAW_LOG,
     READABLE_VERSIONS,
+    STORE_AFTER,
+    STORE_BEFORE,
     SUMMARY,
     SUT,
     TIMELINE,
@@ -42,6 +56,7 @@ from loadgate.runformat.schema import (
     Calibration,
     Drain,
     EndpointSummary,
+    FaultRecord,
     GeneratorSample,
     Meta,
     Percentiles,
@@ -57,6 +72,8 @@ from loadgate.runformat.schema import (
 )
 
 __all__ = [
+    "AUDIT", "AUDIT_DIR", "STORE_AFTER", "STORE_BEFORE", "AuditFinding", "AuditResult", "LedgerEntry",
+    "FaultRecord", "StoreAccount", "ledger_files", "read_ledger", "read_store",
     "CORRECTED_LOG", "FORMAT_VERSION", "POOL_LOG", "READABLE_VERSIONS", "Calibration", "Drain",
     "GENERATOR",
     "HDR_DIGITS", "HDR_HIGHEST_US", "HDR_LOWEST_US",

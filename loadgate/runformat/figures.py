@@ -8,6 +8,9 @@
     True
     >>> format_value(4.127, "ms"), format_value(0.0123, "ratio"), format_value(None, "rps")
     ('4.13 ms', '1.23%', 'n/a')
+    >>> format_value(3.0, "count")
+    '3'
+
 """
 
 from __future__ import annotations
@@ -49,7 +52,7 @@ def format_ms(value: float | None) -> str:
 
 def format_value(value: float | None, unit: str) -> str:
     """A figure with its unit, for gate rows: ms through :func:`format_ms`, ratios as percent with
-    2 decimals, rates with 1; ``n/a`` when nothing was measured."""
+    2 decimals, rates with 1, counts whole; ``n/a`` when nothing was measured."""
     if value is None:
         return "n/a"
     if unit == "ratio":
@@ -58,4 +61,6 @@ def format_value(value: float | None, unit: str) -> str:
         return f"{value:,.1f} rps"
     if unit == "ms":
         return f"{format_ms(value)} ms"
+    if unit == "count":
+        return f"{value:,.0f}"
     return f"{value:,.2f} {unit}"

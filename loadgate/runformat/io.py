@@ -51,14 +51,21 @@ def read_json_model(path: Path, model: type[M]) -> M:
         raise RunFormatError(f"{path}: {where}: {err['msg']}") from None
 
 
-def read_jsonl(path: Path, model: type[M], required: bool = False) -> list[M]:
-    """Load a JSON-lines file as a list of ``model``; a missing optional file is empty."""
+def read_jsonl(path: Path, model: type[M], required: bool = False, growing: bool = False) -> list[M]:
+    """Load a JSON-lines file as a list of ``model``; a missing optional file is empty.
+
+    ``growing``: a file appended to as the run goes, whose writer may have been killed mid-line:
+    a last line without its newline was never finished, and is not read.
+    """
     if not path.exists():
         if required:
             raise RunFormatError(f"{path}: missing")
         return []
+    lines = path.read_text().split("\n")
+    if growing or not lines[-1].strip():
+        lines.pop()
     rows = []
-    for lineno, line in enumerate(path.read_text().splitlines(), 1):
+    for lineno, line in enumerate(lines, 1):
         if not line.strip():
             continue
         try:

@@ -15,7 +15,7 @@ import json
 import os
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -72,6 +72,15 @@ class RunWriter:
         """Append one JSON line to ``name`` (``sut.jsonl``, ``generator.jsonl``, ``timeline.jsonl``)."""
         with open(self.path / name, "a") as f:
             f.write(row.model_dump_json() + "\n")
+
+    def append_many(self, name: str, rows: Sequence[BaseModel]) -> None:
+        """Append JSON lines to ``name`` (``audit/local.jsonl``) in one write, its folder made if new."""
+        if not rows:
+            return
+        path = self.path / name
+        path.parent.mkdir(exist_ok=True)
+        with open(path, "a") as f:
+            f.write("".join(row.model_dump_json() + "\n" for row in rows))
 
     def write_meta(self, meta: Meta) -> None:
         write_json_atomic(self.path / META, meta)

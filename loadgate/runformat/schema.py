@@ -13,8 +13,9 @@ FORMAT_VERSION = 3
 """2: ``hdr/raw.hlog`` is the time on the wire (pool wait apart, in ``hdr/pool_wait.hlog``),
 ``meta.json`` carries the client's calibration, the workers seen and the run's own problems, and
 the logs grow as the run goes. 3: ``sut.jsonl`` carries the async backlog (queues, events), the
-run may probe on after the load stops until the backlog drains (``meta.json`` ``drain``), and
-``summary.json`` has ``run_figures``. Version 1 and 2 directories are still read."""
+run may probe on after the load stops until the backlog drains (``meta.json`` ``drain``), an
+auditing run keeps its ledger and store reads (``audit/``) and ``audit.json``, injected faults are
+in ``meta.json`` ``faults``, and ``summary.json`` has ``run_figures``. Versions 1 and 2 are still read."""
 READABLE_VERSIONS = (1, 2, 3)
 
 META = "meta.json"
@@ -26,6 +27,11 @@ LOCUST_DIR = "locust"
 SUT = "sut.jsonl"
 GENERATOR = "generator.jsonl"
 TIMELINE = "timeline.jsonl"
+AUDIT_DIR = "audit"
+"""(v3) An auditing run's ledger, one ``<process>.jsonl`` per generator process, and its store reads."""
+STORE_BEFORE = "audit/store-before.jsonl"
+STORE_AFTER = "audit/store-after.jsonl"
+AUDIT = "audit.json"
 
 INTERVAL_S = 5.0
 """Length of one interval histogram, in seconds; intervals are aligned to multiples of it."""
@@ -98,6 +104,20 @@ class Topology(_Model):
     replicas: int = Field(1, ge=1, description="API processes (loadgate serve --replicas)")
     workers_per_replica: int = Field(1, ge=1, description="uvicorn workers in each")
     balancer: str | None = Field(None, description="'nginx/1.22.1' in front of the replicas; None: direct")
+class FaultRecord(_Model):
+    """(v3) One fault the run injected (``faults:`` in its scenario): when, into what, with what effect."""
+
+    label: str = Field(description="as planned: 'pause store at 20s for 5s'")
+    action: str
+    target: str
+    at_s: float = Field(description="planned offset from the start of measurement")
+    for_s: float | None = None
+    started_at: Epoch | None = Field(None, description="when it was applied")
+    ended_at: Epoch | None = Field(None, description="when it was continued or restarted (kill: = start)")
+    pid: int | None = None
+    process: str = Field("", description="the process's name, e.g. 'redis-server'")
+    effect: str = ""
+    error: str | None = Field(None, description="why it could not be applied (the run goes on)")
 
 
 class Meta(_Model):
@@ -145,6 +165,7 @@ class Meta(_Model):
     drain: Drain | None = Field(
         None, description="the wait for the async backlog after the load stopped; None: no wait (v3)"
     )
+    faults: list[FaultRecord] = Field(default_factory=list, description="faults injected, as they went (v3)")
 
     @model_validator(mode="after")
     def _ends_after_it_starts(self) -> Meta:

@@ -12,7 +12,8 @@ from runhelpers import ROOT, loadgate, write_scenario
 from loadgate.errors import InputError
 from loadtests.scenario import load_scenario, parse_seconds
 
-SHIPPED = ["smoke", "baseline-1k", "stress-10k", "swarm-100k", "spike", "soak", "capacity-steps"]
+SHIPPED = ["smoke", "baseline-1k", "stress-10k", "swarm-100k", "spike", "soak", "capacity-steps",
+           "resilience"]
 
 
 @pytest.mark.parametrize("name", SHIPPED)
@@ -34,6 +35,14 @@ def test_the_sized_scenarios_make_the_planned_request_rate(name, users, per_minu
     assert scenario.users == users
     # users / mean think time: the rate the closed model settles at (plus response times)
     assert scenario.planned_rps * 60 == pytest.approx(per_minute, rel=1e-9)
+
+
+def test_resilience_audits_and_pauses_redis_then_the_store_within_the_run():
+    scenario = load_scenario(ROOT / "scenarios/resilience.yaml")
+    assert scenario.audit and [(f.action, f.target) for f in scenario.faults] == [("pause", "redis"),
+                                                                                  ("pause", "store")]
+    assert all(f.at + f.for_ < scenario.duration for f in scenario.faults)
+    assert scenario.model_dump(mode="json")["faults"][0]["for"] == 5.0  # meta.json spells it as written
 
 
 def test_capacity_steps_is_a_staircase_of_users():
@@ -74,6 +83,16 @@ GOOD = {"users": 5, "duration": "10s"}
     ({**GOOD, "api_replicas": 0}, "api_replicas", "greater than or equal to 1"),
     ({**GOOD, "drain_timeout": "-1s"}, "drain_timeout", "'-1s' is not a duration"),
     ({**GOOD, "drain_timeout": "2h"}, "drain_timeout", "less than or equal to 3600"),
+    ({**GOOD, "audit": True, "seed": {"users": 0}}, "audit", "needs seeded accounts"),
+    ({**GOOD, "faults": [{"at": 2, "action": "pause", "target": "store"}]}, "faults[0].for",
+     "required for action 'pause'"),
+    ({**GOOD, "faults": [{"at": 2, "action": "restart", "target": "redis", "for": 1}]}, "faults[0].action",
+     "a run never restarts a process it did not start"),
+    ({**GOOD, "faults": [{"at": 2, "action": "kill", "target": "worker", "for": 1}]}, "faults[0].for",
+     "a killed process stays down"),
+    ({**GOOD, "faults": [{"at": 8, "action": "pause", "target": "redis", "for": 3}]}, "faults[0].at",
+     "pause redis at 8s for 3s does not end before the end of the run (10s)"),
+    ({**GOOD, "faults": [{"at": 2, "action": "nap", "target": "api"}]}, "faults.0.action", "must be"),
 ])
 def test_a_bad_scenario_names_the_file_the_key_and_the_problem(tmp_path, fields, where, problem):
     path = write_scenario(tmp_path, "bad", **fields)

@@ -102,13 +102,14 @@ def test_a_run_criterion_on_a_figure_the_run_did_not_measure_is_invalid_never_a_
 def test_run_limits_take_seconds_or_milliseconds(tmp_path):
     body = "run:\n  queue_lag_max: '<= 1500ms'\n  drain_seconds: 30\n"
     slo = load_slo(write_slo(tmp_path / "slo.yaml", body))
-    lag, drain = slo.criteria
+    lag, drain = slo.run
     assert (lag.endpoint, lag.metric, lag.fail.value) == ("run", "queue_lag_max", 1.5)
     assert drain.fail.value == 30.0 and slo.endpoints == []
 
 
 @pytest.mark.parametrize(("body", "message"), [
-    ("run:\n  queue_lag: 5\n", "run.queue_lag: unknown run figure (one of queue_lag_max, drain_seconds)"),
+    ("run:\n  queue_lag: 5\n", "run.queue_lag: unknown run figure (one of lost_writes, phantom_writes, "
+     "stale_reads, queue_lag_max, drain_seconds)"),
     ("run:\n  drain_seconds: {fail: '>= 5'}\n",
      "run.drain_seconds.fail: '>= 5': drain_seconds is bounded with '<=' or '<'"),
     ("run:\n  drain_seconds: 5rps\n", "run.drain_seconds: '5rps': drain_seconds is not a rate"),
