@@ -57,6 +57,4 @@ def data_uri_png(png: bytes) -> str:
 
 def render_html(content) -> str:
     """The report as one HTML string (``content``: a :class:`reports.report.ReportContent`)."""
-    from reports.interactive import formats
-
-    return _environment().get_template(TEMPLATE).render(c=content, scripts=_scripts(), formats=formats())
+    return _environment().get_template(TEMPLATE).render(c=content, scripts=_scripts())

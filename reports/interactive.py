@@ -7,12 +7,12 @@
     option["legend"]["selected"]          # Total shown, as in the PNG; an endpoint is a click away
     {'GET /tasks': False, 'POST /tasks': False, 'Total': True}
 
-An option is plain JSON: no functions. Where a chart needs one (a tooltip that names the percentile
-and formats milliseconds as the tables do) it carries an ``lgFormat`` spec that
-``templates/charts.js`` turns into a function: ``{"ms": true}`` (``figures.format_ms``'s decimals,
-``MS_DECIMALS``), ``{"decimals": 1, "suffix": "%"}``, or ``{"nines": true}`` (a spectrum position
-shown as its percentile). Every series names its tooltip row (``lgLabel``) and its format; values
-are exact (a latency is a whole number of µs, in ms), so a hovered figure is the table's figure.
+A point is ``[x, value, text]``: the value as computed (a latency is a whole number of µs, in ms)
+and its text as the tables write it (``figures.format_ms``, ``tables.pct``), which the tooltip
+shows, so a hovered figure reads exactly as the report's tables do. An option is plain JSON: where
+ECharts needs a function, ``templates/charts.js`` makes it: the tooltip (each series names its row,
+``lgLabel``), the x value in it (``lgXFormat``) and the spectrum's percentile labels
+(``{"nines": true}``).
 
 Each chart zooms into an interval (the slider under it, the mouse wheel, or the toolbox's box),
 toggles endpoints from its legend, and shows the values of every visible series on hover.
@@ -21,38 +21,50 @@ toggles endpoints from its legend, and shows the values of every visible series 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from loadgate.runformat import TOTAL
-from loadgate.runformat.figures import MS_DECIMALS
+from loadgate.runformat.figures import NONE, format_ms
 from reports import chartdata
 from reports.rundata import RunData
+from reports.tables import pct
 
 TOOLTIP_CLASS = "lg-tooltip"
 """The class of every chart's tooltip element (for people who style the page, and for tests)."""
 
-MS: dict[str, Any] = {"ms": True}
 PERCENTILE_LINES = {"p50": "dotted", "p95": "solid", "p99": "dashed"}
 """How a percentile's line is drawn: an endpoint's percentiles share its colour and legend entry."""
 
 
-def _points(x: Iterable[float], y: Iterable[float]) -> list[list[float | None]]:
-    """``[[x, y], ...]`` for ECharts; NaN (nothing measured) becomes null, a gap in the line."""
-    xs = np.round(np.asarray(list(x) if not isinstance(x, np.ndarray) else x, dtype=float), 4).tolist()
-    ys = np.asarray(list(y) if not isinstance(y, np.ndarray) else y, dtype=float).tolist()
-    return [[a, None if math.isnan(b) else b] for a, b in zip(xs, ys, strict=True)]
+Text = Callable[[float], str]
 
 
-def _line(name: str, label: str, points: list, fmt: dict[str, Any], color: str | None = None,
-          **extra: Any) -> dict[str, Any]:
+def _rate(value: float) -> str:
+    return f"{value:,.1f}"  # requests/s, as the endpoint table writes rps
+
+
+def _count(value: float) -> str:
+    return f"{value:,.0f}"
+
+
+def _points(x: Iterable[float], y: Iterable[float], text: Text, scale: float = 1.0) -> list[list[Any]]:
+    """``[[x, y × scale, text(y)], ...]`` for ECharts (a ratio plotted as percent is written by
+    ``pct`` from the ratio itself); NaN (nothing measured) is null, a gap in the line, and ``–``."""
+    xs = np.round(np.asarray(x, dtype=float), 4).tolist()
+    ys = np.asarray(y, dtype=float).tolist()
+    return [[a, None, NONE] if math.isnan(b) else [a, b * scale if scale != 1 else b, text(b)]
+            for a, b in zip(xs, ys, strict=True)]
+
+
+def _line(name: str, label: str, points: list, color: str | None = None, **extra: Any) -> dict[str, Any]:
     """A line series: ``name`` is its legend entry (series sharing it toggle together), ``label``
     its tooltip row."""
     series: dict[str, Any] = {
-        "type": "line", "name": name, "id": label, "lgLabel": label, "lgFormat": fmt, "data": points,
+        "type": "line", "name": name, "id": label, "lgLabel": label, "data": points,
         "showSymbol": False, "connectNulls": False, "lineStyle": {"width": 1.2},
     }
     if color:
@@ -75,7 +87,9 @@ def _chart(x_name: str, y_axes: list[dict[str, Any]], series: list[dict[str, Any
         "legend": legend_option,
         "tooltip": {"trigger": "axis", "className": TOOLTIP_CLASS, "confine": True},
         "toolbox": {"right": 8, "top": 0, "feature": {"dataZoom": {"yAxisIndex": "none"}, "restore": {}}},
-        "dataZoom": [{"type": "inside", "filterMode": "none"}, {"type": "slider", "bottom": 8, "filterMode": "none"}],
+        # filterMode none: a zoomed line runs on to the edge instead of stopping at its last point inside.
+        "dataZoom": [{"type": "inside", "filterMode": "none"},
+                     {"type": "slider", "bottom": 8, "filterMode": "none"}],
         "xAxis": {"type": "value", "name": x_name, "nameLocation": "middle", "nameGap": 26,
                   "min": "dataMin", "max": "dataMax", **(x_axis or {})},
         "yAxis": y_axes,
@@ -105,10 +119,10 @@ def latency(run: RunData, series: dict[str, pd.DataFrame]) -> dict[str, Any]:
         frame = series[name]
         x, label = chartdata.elapsed(run, frame.index.to_numpy())
         for col, dash in PERCENTILE_LINES.items():
-            lines.append(_line(name, f"{name} {col}", _points(x, frame[col]), MS, colors[name],
+            lines.append(_line(name, f"{name} {col}", _points(x, frame[col], format_ms), colors[name],
                                lineStyle={"width": 2 if name == TOTAL else 1.2, "type": dash}))
         if name == TOTAL:
-            lines.append(_line(name, f"{TOTAL} max", _points(x, frame["max"]), MS, "#808080",
+            lines.append(_line(name, f"{TOTAL} max", _points(x, frame["max"], format_ms), "#808080",
                                lineStyle={"width": 1, "type": [1, 3]}))
     selected = {name: name == TOTAL for name in names}
     return _chart(label, [_y_axis("latency (ms)", type="log")], lines, _x_format(label), names, selected)
@@ -127,7 +141,7 @@ def spectrum(run: RunData, spectrum: chartdata.Spectrum) -> dict[str, Any]:
     lines = []
     for kind, dash in (("raw", "solid"), ("corrected", "dashed")):
         for name, line in (spectrum[kind] or {}).items():
-            lines.append(_line(name, f"{name} {kind}", _points(chartdata.nines(line.index), line), MS,
+            lines.append(_line(name, f"{name} {kind}", _points(chartdata.nines(line.index), line, format_ms),
                                colors[name], lineStyle={"width": 2 if name == TOTAL else 1.2, "type": dash}))
     return _chart("percentile", [_y_axis("latency (ms)", type="log")], lines, {"nines": True},
                   x_axis=_nines_axis())
@@ -137,14 +151,13 @@ def throughput(run: RunData, tl: pd.DataFrame) -> dict[str, Any]:
     """Requests per second (left axis) and users (right axis, a step: users hold until the next
     interval), with a mark where a load-generator process was lost."""
     x, label = chartdata.elapsed(run, tl.index.to_numpy())
-    users = _line("users", "users", _points(x, tl["users"]), {"decimals": 0}, "#ff7f0e",
-                  step="end", yAxisIndex=1)
+    users = _line("users", "users", _points(x, tl["users"], _count), "#ff7f0e", step="end", yAxisIndex=1)
     lost = chartdata.elapsed(run, np.array(chartdata.workers_lost(run)))[0]
     if len(lost):
         users["markLine"] = {"symbol": "none", "label": {"formatter": "worker lost"},
                              "lineStyle": {"color": "#d62728", "type": "dashed"},
                              "data": [{"xAxis": round(float(v), 4)} for v in lost]}
-    lines = [_line("requests/s", "requests/s", _points(x, tl["rps"]), {"decimals": 1}, "#1f77b4"), users]
+    lines = [_line("requests/s", "requests/s", _points(x, tl["rps"], _rate), "#1f77b4"), users]
     axes = [_y_axis("requests/s", min=0), _y_axis("users", min=0, position="right")]
     return _chart(label, axes, lines, _x_format(label))
 
@@ -153,10 +166,10 @@ def errors(run: RunData, tl: pd.DataFrame) -> dict[str, Any]:
     """Failed requests per second (filled, left axis) and the error ratio in % (right axis)."""
     x, label = chartdata.elapsed(run, tl.index.to_numpy())
     lines = [
-        _line("failures/s", "failures/s", _points(x, tl["failures_per_s"]), {"decimals": 2}, "#d62728",
-              step="end", areaStyle={"opacity": 0.5}),
-        _line("error %", "error %", _points(x, tl["error_ratio"] * 100), {"decimals": 2, "suffix": "%"},
-              "#000000", step="end", yAxisIndex=1),
+        _line("failures/s", "failures/s", _points(x, tl["failures_per_s"], _rate), "#d62728", step="end",
+              areaStyle={"opacity": 0.5}),
+        _line("error %", "error %", _points(x, tl["error_ratio"], lambda r: pct(r, 2), 100), "#000000",
+              step="end", yAxisIndex=1),
     ]
     axes = [_y_axis("failures/s", min=0), _y_axis("error %", min=0, position="right")]
     return _chart(label, axes, lines, _x_format(label))
@@ -165,14 +178,8 @@ def errors(run: RunData, tl: pd.DataFrame) -> dict[str, Any]:
 def cache(run: RunData, frame: pd.DataFrame) -> dict[str, Any]:
     """Hit ratio (%) per cache and for all caches together, between consecutive scrapes."""
     x, label = chartdata.elapsed(run, frame.index.to_numpy())
-    pct = {"decimals": 1, "suffix": "%"}
-    lines = [_line(col, col, _points(x, frame[col] * 100), pct) for col in frame.columns if col != TOTAL]
+    lines = [_line(col, col, _points(x, frame[col], pct, 100)) for col in frame.columns if col != TOTAL]
     if TOTAL in frame:
-        lines.append(_line("all caches", "all caches", _points(x, frame[TOTAL] * 100), pct, "#000000",
+        lines.append(_line("all caches", "all caches", _points(x, frame[TOTAL], pct, 100), "#000000",
                            lineStyle={"width": 2}))
     return _chart(label, [_y_axis("hit ratio (%)", min=0, max=100)], lines, _x_format(label))
-
-
-def formats() -> dict[str, Any]:
-    """What ``templates/charts.js`` needs from Python to format values as the tables do."""
-    return {"msDecimals": [list(bound) for bound in MS_DECIMALS]}

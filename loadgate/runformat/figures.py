@@ -38,17 +38,13 @@ def shown(figures: Percentiles, name: str) -> float | None:
     return value
 
 
-MS_DECIMALS = ((1.0, 3), (10.0, 2), (1000.0, 1))
-"""Decimals :func:`format_ms` shows below each bound (ms), none above the last; report.html's charts
-format their tooltips from this table too, so a hovered value reads as the tables do."""
-
-
 def format_ms(value: float | None) -> str:
     """Milliseconds with sensible precision: 3 decimals below 1, 2 below 10, 1 below 1,000, then none."""
     if value is None:
         return NONE
-    decimals = next((d for bound, d in MS_DECIMALS if value < bound), 0)
-    return f"{value:,.{decimals}f}"
+    if value < 10:
+        return f"{value:.3f}" if value < 1 else f"{value:.2f}"
+    return f"{value:,.1f}" if value < 1000 else f"{value:,.0f}"
 
 
 def format_value(value: float | None, unit: str) -> str:

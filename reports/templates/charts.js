@@ -1,34 +1,19 @@
 // report.html's interactive charts: every <div class="chart" data-option="ID"> is drawn by ECharts
 // from the JSON option in <script type="application/json" id="ID"> (reports/interactive.py builds
-// them). An option is plain JSON, so the functions ECharts needs (tooltips, axis labels) are made
-// here from its "lgFormat" specs; numbers read as the report's tables show them.
+// them). An option is plain JSON, so the functions ECharts needs are made here: the tooltip shows
+// each point's text as the report's tables write it (a point is [x, value, text]).
 (function () {
   "use strict";
-  var page = JSON.parse(document.getElementById("chart-formats").textContent);
-
-  function fixed(v, decimals) {
-    // Round half to even, as Python's format() does for the tables.
-    return v.toLocaleString("en-US", {
-      minimumFractionDigits: decimals, maximumFractionDigits: decimals, roundingMode: "halfEven"
-    });
-  }
-
-  function msDecimals(v) {
-    for (var i = 0; i < page.msDecimals.length; i++) {
-      if (v < page.msDecimals[i][0]) return page.msDecimals[i][1];
-    }
-    return 0;
-  }
 
   function percentileOf(nines) {
+    // A spectrum position, -log10(1 - q), as its percentile: 1 -> 90%, 2.5 -> 99.684%.
     var q = 100 * (1 - Math.pow(10, -nines));
     return Number(q.toFixed(Math.max(0, Math.ceil(nines - 1e-9)))) + "%";
   }
 
   function formatter(spec) {
     if (spec.nines) return percentileOf;
-    if (spec.ms) return function (v) { return fixed(v, msDecimals(v)); };
-    return function (v) { return fixed(v, spec.decimals) + (spec.suffix || ""); };
+    return function (v) { return v.toFixed(spec.decimals) + (spec.suffix || ""); };
   }
 
   function escapeHtml(text) {
@@ -39,13 +24,12 @@
 
   function axisTooltip(option) {
     var formatX = formatter(option.lgXFormat);
-    var rows = option.series.map(function (s) { return { label: s.lgLabel, format: formatter(s.lgFormat) }; });
+    var labels = option.series.map(function (s) { return s.lgLabel; });
     return function (params) {
       if (!params.length) return "";
       var lines = [escapeHtml(formatX(params[0].axisValue))];
       params.forEach(function (p) {
-        var row = rows[p.seriesIndex], y = p.value[1];
-        lines.push(p.marker + escapeHtml(row.label) + ": <b>" + (y == null ? "–" : escapeHtml(row.format(y))) + "</b>");
+        lines.push(p.marker + escapeHtml(labels[p.seriesIndex]) + ": <b>" + escapeHtml(p.value[2]) + "</b>");
       });
       return lines.join("<br>");
     };

@@ -131,17 +131,21 @@ def test_charts_of_an_empty_run_still_draw(tmp_path):
         _is_png(draw(run))
 
 
-def test_the_html_is_one_file_with_embedded_images_and_no_external_references(tmp_path, run_dir):
+def test_the_html_is_one_file_with_embedded_charts_and_no_external_references(tmp_path, run_dir):
     slo = write_slo(tmp_path / "slo.yaml", "endpoints: {Total: {p95: 500, error_rate: 5%}}")
     html_path, md_path = build_report(run_dir, slo, out_dir=tmp_path / "out")
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["report.html", "report.md"]
     html = html_path.read_text()
     images = re.findall(r'<img [^>]*src="data:image/png;base64,([A-Za-z0-9+/=]+)"', html)
-    assert len(images) == 5
+    assert len(images) == 5  # each interactive chart keeps its PNG for readers without scripts
     for payload in images:
         _is_png(base64.b64decode(payload))
-    assert not re.search(r'(src|href)="(?!data:)', html)  # nothing loaded from elsewhere
-    assert "<link" not in html and "<script" not in html and "@import" not in html
+    scripts = re.findall(r"<script([^>]*)>", html)
+    assert scripts and all("src" not in attrs for attrs in scripts)  # every script is inline
+    markup = re.sub(r"<script[^>]*>.*?</script>", "", html, flags=re.S)  # the page, not its scripts
+    assert markup.count('<div class="chart" ') == 5 and markup.count("<noscript><img ") == 5
+    assert not re.search(r'(src|href)="(?!data:)', markup)  # nothing loaded from elsewhere
+    assert "<link" not in markup and "@import" not in markup
     for section in ("Verdict", "Run", "Endpoints", "Charts", "The API's own metrics"):
         assert f"<h2>{section}</h2>" in html
     assert '<span class="verdict GO">GO</span>' in html
