@@ -56,7 +56,7 @@ def _points(x: Iterable[float], y: Iterable[float], text: Text, scale: float = 1
     ``pct`` from the ratio itself); NaN (nothing measured) is null, a gap in the line, and ``–``."""
     xs = np.round(np.asarray(x, dtype=float), 4).tolist()
     ys = np.asarray(y, dtype=float).tolist()
-    return [[a, None, NONE] if math.isnan(b) else [a, b * scale if scale != 1 else b, text(b)]
+    return [[a, None, NONE] if math.isnan(b) else [a, b * scale, text(b)]
             for a, b in zip(xs, ys, strict=True)]
 
 
@@ -81,21 +81,24 @@ def _chart(x_name: str, y_axes: list[dict[str, Any]], series: list[dict[str, Any
     legend_option: dict[str, Any] = {"type": "scroll", "top": 0, "data": names}
     if selected is not None:
         legend_option["selected"] = selected
-    return {
+    option: dict[str, Any] = {
         "animation": False,  # hundreds of lines of 720 points: draw them at once
         "grid": {"left": 64, "right": 64, "top": 40, "bottom": 88},
         "legend": legend_option,
         "tooltip": {"trigger": "axis", "className": TOOLTIP_CLASS, "confine": True},
         "toolbox": {"right": 8, "top": 0, "feature": {"dataZoom": {"yAxisIndex": "none"}, "restore": {}}},
-        # filterMode none: a zoomed line runs on to the edge instead of stopping at its last point inside.
-        "dataZoom": [{"type": "inside", "filterMode": "none"},
-                     {"type": "slider", "bottom": 8, "filterMode": "none"}],
+        # Zooming filters the points outside the interval, so the y axis fits the interval shown.
+        "dataZoom": [{"type": "inside"}, {"type": "slider", "bottom": 8}],
         "xAxis": {"type": "value", "name": x_name, "nameLocation": "middle", "nameGap": 26,
                   "min": "dataMin", "max": "dataMax", **(x_axis or {})},
         "yAxis": y_axes,
         "series": series,
         "lgXFormat": x_format,
     }
+    if not any(point[1] is not None for s in series for point in s["data"]):
+        option["title"] = {"text": "nothing recorded", "left": "center", "top": "middle",
+                           "textStyle": {"color": "#808080", "fontWeight": "normal"}}
+    return option
 
 
 def _x_format(label: str) -> dict[str, Any]:

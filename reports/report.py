@@ -36,12 +36,11 @@ HTML_FILE = "report.html"
 MD_FILE = "report.md"
 
 
-
 @dataclass(frozen=True)
 class ChartSpec:
     """One chart of the report: ``data(run)`` computes its numbers once; ``png(run, data)`` draws
-    them for report.md readers and attachments, ``interactive(run, data)`` (optional) makes the
-    ECharts option report.html shows instead (keeping the PNG for readers without scripts)."""
+    them as an image (for readers without scripts, notebooks, attachments) and
+    ``interactive(run, data)``, when given, makes the ECharts option report.html shows instead."""
 
     step: str
     title: str

@@ -8,27 +8,17 @@ import json
 from pathlib import Path
 
 import numpy as np
-import pytest
+from report_helpers import plotted
 
 import reports
 from loadgate import runformat as rf
 from loadgate.runformat.figures import format_ms
-from reports import chartdata, charts, interactive
+from reports import chartdata, interactive
 from reports.echarts_script import ECHARTS_FILE, ECHARTS_SHA256, ECHARTS_VERSION, VENDOR_DIR, echarts_script
 from reports.report import CHARTS, STEPS, collect
 from reports.rundata import RunData
 from reports.tables import pct
 from testsupport.synthetic import Endpoint, write_run
-
-ENDPOINTS = {
-    "GET /tasks": Endpoint(rps=40, median_ms=15, cache_hit_ratio=0.8),
-    "POST /tasks": Endpoint(rps=10, median_ms=30, error_rate=0.02),
-}
-
-
-@pytest.fixture(scope="module")
-def run_dir(tmp_path_factory):
-    return write_run(tmp_path_factory.mktemp("runs"), "r", ENDPOINTS, duration_s=120, seed=7)
 
 
 def test_the_vendored_echarts_is_the_pinned_build_with_its_licences():
@@ -39,29 +29,6 @@ def test_the_vendored_echarts_is_the_pinned_build_with_its_licences():
     assert "Apache ECharts" in (vendored / "NOTICE").read_text()
     assert (vendored / "licenses" / "LICENSE-d3").is_file()  # the LICENSE names it
     assert "</script" not in echarts_script().lower()  # safe to inline in a <script> element
-
-
-@pytest.fixture
-def drawn(monkeypatch):
-    """The matplotlib figures the charts draw, by chart title, kept as they are turned into PNG."""
-    figures = []
-    to_png = charts._png
-
-    def keep(fig):
-        figures.append(fig)
-        return to_png(fig)
-
-    monkeypatch.setattr(charts, "_png", keep)
-    return figures
-
-
-def _png_lines(fig) -> dict[str, np.ndarray]:
-    return {
-        line.get_label(): np.asarray(line.get_ydata(), dtype=float)
-        for ax in fig.axes
-        for line in ax.lines
-        if not line.get_label().startswith("_")
-    }
 
 
 def _option_lines(option) -> dict[str, np.ndarray]:
@@ -82,7 +49,7 @@ def test_each_interactive_chart_shows_the_numbers_its_png_plots(run_dir, drawn):
         "Cache hit ratio over time": {"all caches": "all caches"},
     }
     for title, labels in pairs.items():
-        png, option = _png_lines(figures[title]), _option_lines(shown[title].option)
+        png, option = plotted(figures[title]), _option_lines(shown[title].option)
         for png_label, series_id in labels.items():
             np.testing.assert_array_equal(option[series_id], png[png_label], err_msg=f"{title}: {series_id}")
             assert np.isfinite(option[series_id]).sum() >= 20

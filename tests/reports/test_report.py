@@ -11,7 +11,7 @@ import matplotlib.image
 import numpy as np
 import pytest
 from PIL import Image
-from report_helpers import loadgate, write_slo
+from report_helpers import TWO_ENDPOINTS, loadgate, plotted, write_slo
 
 from loadgate import runformat as rf
 from reports import charts
@@ -21,15 +21,7 @@ from reports.rundata import RunData
 from testsupport.synthetic import Endpoint, write_run, write_steps_run
 
 PNG = b"\x89PNG\r\n\x1a\n"
-ENDPOINTS = {
-    "GET /tasks": Endpoint(rps=40, median_ms=15, cache_hit_ratio=0.8),
-    "POST /tasks": Endpoint(rps=10, median_ms=30, error_rate=0.02),
-}
-
-
-@pytest.fixture(scope="module")
-def run_dir(tmp_path_factory):
-    return write_run(tmp_path_factory.mktemp("runs"), "r", ENDPOINTS, duration_s=120, seed=7)
+ENDPOINTS = TWO_ENDPOINTS
 
 
 def _is_png(data: bytes) -> None:
@@ -57,30 +49,6 @@ def test_the_throughput_against_concurrency_chart_is_a_readable_png(tmp_path):
     path = write_steps_run(tmp_path, "s", [1, 4, 8, 16, 32], lam=10, alpha=0.05, beta=0.001, step_s=20)
     result = analyse([RunData.open(path)], p95_limit_ms=500)
     _is_png(charts.throughput_vs_concurrency(result.steps, result.fit, result.slo_break))
-
-
-@pytest.fixture
-def drawn(monkeypatch):
-    """The matplotlib figures the charts draw, kept as they are turned into PNG."""
-    figures = []
-    to_png = charts._png
-
-    def keep(fig):
-        figures.append(fig)
-        return to_png(fig)
-
-    monkeypatch.setattr(charts, "_png", keep)
-    return figures
-
-
-def plotted(fig) -> dict[str, np.ndarray]:
-    """Every labelled line of a figure: its y values."""
-    return {
-        line.get_label(): np.asarray(line.get_ydata(), dtype=float)
-        for ax in fig.axes
-        for line in ax.lines
-        if not line.get_label().startswith("_")
-    }
 
 
 def test_the_latency_chart_plots_the_runs_merged_percentiles(run_dir, drawn):

@@ -11,26 +11,23 @@ import json
 import re
 
 import pytest
+from report_helpers import TWO_ENDPOINTS
 
 from loadgate import runformat as rf
 from loadgate.runformat.figures import format_ms
 from reports.interactive import TOOLTIP_CLASS
 from reports.report import build_report
-from testsupport.synthetic import Endpoint, write_run
+from testsupport.synthetic import write_run
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-ENDPOINTS = {
-    "GET /tasks": Endpoint(rps=40, median_ms=15, cache_hit_ratio=0.8),
-    "POST /tasks": Endpoint(rps=10, median_ms=30, error_rate=0.02),
-}
 INTERVALS = 24  # 120 s of 5 s intervals
 HOVERED = 7
 
 
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory):
-    path = write_run(tmp_path_factory.mktemp("runs"), "r", ENDPOINTS, duration_s=120, seed=11)
+    path = write_run(tmp_path_factory.mktemp("runs"), "r", TWO_ENDPOINTS, duration_s=120, seed=11)
     build_report(path)
     return path
 
@@ -107,7 +104,8 @@ def test_every_chart_draws_offline_from_the_data_in_the_file(browser_page):
     latency = _series(page, "Latency over time (p50 / p95 / p99)")
     assert len(latency) == 10 and all(len(points) == INTERVALS for points in latency.values())
     spectrum = _series(page, "Percentile spectrum per endpoint")
-    assert sorted(spectrum) == sorted(f"{e} {k}" for e in [*ENDPOINTS, "Total"] for k in ("raw", "corrected"))
+    lines = [f"{endpoint} {kind}" for endpoint in [*TWO_ENDPOINTS, "Total"] for kind in ("raw", "corrected")]
+    assert sorted(spectrum) == sorted(lines)
     assert all(len(points) == 200 for points in spectrum.values())
     for title, ids in (("Throughput and users", ["requests/s", "users"]),
                        ("Errors over time", ["failures/s", "error %"])):
