@@ -90,7 +90,7 @@ def _chart(x_name: str, y_axes: list[dict[str, Any]], series: list[dict[str, Any
         # Zooming filters the points outside the interval, so the y axis fits the interval shown.
         "dataZoom": [{"type": "inside"}, {"type": "slider", "bottom": 8}],
         "xAxis": {"type": "value", "name": x_name, "nameLocation": "middle", "nameGap": 26,
-                  "min": "dataMin", "max": "dataMax", **(x_axis or {})},
+                  "min": 0, "max": "dataMax", **(x_axis or {})},
         "yAxis": y_axes,
         "series": series,
         "lgXFormat": x_format,
@@ -102,7 +102,8 @@ def _chart(x_name: str, y_axes: list[dict[str, Any]], series: list[dict[str, Any
 
 
 def _x_format(label: str) -> dict[str, Any]:
-    return {"decimals": 2, "suffix": " min" if label.startswith("minutes") else " s"}
+    """The tooltip's time since start: ``12:35`` on a minutes axis, ``50 s`` on a seconds one."""
+    return {"elapsed": "min" if label.startswith("minutes") else "s"}
 
 
 def _y_axis(name: str, **extra: Any) -> dict[str, Any]:

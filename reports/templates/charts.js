@@ -11,9 +11,17 @@
     return Number(q.toFixed(Math.max(0, Math.ceil(nines - 1e-9)))) + "%";
   }
 
+  function elapsed(unit) {
+    return function (v) {
+      if (unit === "s") return Number(v.toFixed(3)) + " s since start";
+      var s = Math.round(v * 60);
+      return Math.floor(s / 60) + ":" + String(s % 60).padStart(2, "0") + " since start";
+    };
+  }
+
   function formatter(spec) {
     if (spec.nines) return percentileOf;
-    return function (v) { return v.toFixed(spec.decimals) + (spec.suffix || ""); };
+    return elapsed(spec.elapsed);
   }
 
   function escapeHtml(text) {
