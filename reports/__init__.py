@@ -8,8 +8,10 @@ only (never Locust, gevent or ``loadtests``), so any report can be rebuilt from 
 - ``slo``: SLO files, parsed and checked; ``criteria``: the run's figures judged row by row;
   ``gate``: the GO / WARN / NO-GO / INVALID verdict and ``verdict.json``; ``junit``: ``junit.xml``.
 - ``compare``: baseline against candidate, Mann-Whitney U and Hodges-Lehmann (Kayenta-style).
-- ``charts``, ``html`` (with ``templates/report.html.j2``), ``markdown``, ``tables``, ``report``:
-  ``report.html`` and ``report.md``.
+- ``chartdata`` (each chart's numbers, computed once), ``charts`` (drawn as PNG), ``interactive``
+  (drawn as ECharts options), ``echarts_script`` (the pinned ECharts build in ``vendor/echarts/``),
+  ``html`` (with ``templates/report.html.j2`` and ``templates/charts.js``), ``markdown``,
+  ``tables``, ``report`` (the list of charts): ``report.html`` and ``report.md``.
 - ``plateaus``, ``usl``, ``slo_break``, ``capacity``: held levels of users, the Universal
   Scalability Law fitted over them, where the p95 breaks its SLO, and what it all says;
   ``backtest``: the model's own out-of-sample error on held-out top levels;

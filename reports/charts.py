@@ -8,6 +8,13 @@ Latency over time merges the endpoints of each interval by adding their histogra
 percentiles (never averages of percentiles). The percentile spectrum is drawn against
 ``-log10(1 − q)`` so that 90 %, 99 %, 99.9 % and 99.99 % are evenly spaced, raw beside corrected
 for coordinated omission.
+
+Each chart draws the numbers ``reports.chartdata`` computes; given them (as the report does, which
+also feeds them to its interactive charts) it draws those, else it computes them:
+
+    series = chartdata.latency(run)
+    latency_over_time(run, series) == latency_over_time(run)
+    True
 """
 
 from __future__ import annotations
@@ -16,14 +23,16 @@ import io
 from collections.abc import Sequence
 
 import numpy as np
+import pandas as pd
 
 from loadgate.runformat import TOTAL, is_dead_letter
+from reports import chartdata
+from reports.chartdata import NINES, elapsed
 from reports.rundata import RunData
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 DPI = 100
 WIDE = (10, 3.6)
-NINES = 4
 
 
 def _figure(size=WIDE, ncols: int = 1, sharey: bool = False):
@@ -38,14 +47,6 @@ def _png(fig) -> bytes:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=DPI)
     return buf.getvalue()
-
-
-def _elapsed(run: RunData, t: np.ndarray) -> tuple[np.ndarray, str]:
-    """Seconds since measurement began, as minutes when the run is long."""
-    offset = np.asarray(t, dtype=float) - run.meta.started_at
-    if run.meta.duration_s > 900:
-        return offset / 60.0, "minutes since start"
-    return offset, "seconds since start"
 
 
 def _ms_axis(ax) -> None:
@@ -64,14 +65,15 @@ def _empty(ax, text: str) -> None:
     ax.set_yticks([])
 
 
-def latency_over_time(run: RunData) -> bytes:
-    """p50 / p95 / p99 of all endpoints together, per interval, from the merged histograms."""
+def latency_over_time(run: RunData, series: dict | None = None) -> bytes:
+    """p50 / p95 / p99 of all endpoints together, per interval, from the merged histograms
+    (``series``: :func:`reports.chartdata.latency`)."""
     fig, ax = _figure()
-    frame = run.raw.over_time(percentiles=(50, 95, 99))
+    frame = (chartdata.latency(run) if series is None else series)[TOTAL]
     if frame.empty:
         _empty(ax, "no requests recorded")
     else:
-        x, label = _elapsed(run, frame.index.to_numpy())
+        x, label = elapsed(run, frame.index.to_numpy())
         for col, style in (("p50", "-"), ("p95", "-"), ("p99", "-")):
             ax.plot(x, frame[col], style, label=col, linewidth=1.4)
         ax.plot(x, frame["max"], ":", color="grey", label="max", linewidth=1)
@@ -92,27 +94,35 @@ def _nines_axis(ax) -> None:
     ax.grid(True, which="both", alpha=0.3)
 
 
-def percentile_spectrum(run: RunData) -> bytes:
-    """Latency against percentile per endpoint, raw beside coordinated-omission corrected."""
+def endpoint_colors(endpoints: Sequence[str]) -> dict[str, str]:
+    """One colour per endpoint (``tab20``, in the order given) and black for ``Total``, as hex: the
+    PNG and the interactive charts colour an endpoint alike."""
     from matplotlib import colormaps
+    from matplotlib.colors import to_hex
 
+    cmap = colormaps["tab20"].resampled(max(len(endpoints), 1))
+    return {**{name: to_hex(cmap(i)) for i, name in enumerate(endpoints)}, TOTAL: "#000000"}
+
+
+def percentile_spectrum(run: RunData, spectrum: chartdata.Spectrum | None = None) -> bytes:
+    """Latency against percentile per endpoint, raw beside coordinated-omission corrected
+    (``spectrum``: :func:`reports.chartdata.spectrum`)."""
     fig, (raw_ax, co_ax) = _figure((12, 5), ncols=2, sharey=True)
-    endpoints = run.raw.endpoints
-    colors = colormaps["tab20"].resampled(max(len(endpoints), 1))
-    for ax, log, title in (
-        (raw_ax, run.raw, "raw"),
-        (co_ax, run.corrected, "corrected for coordinated omission"),
+    spectrum = chartdata.spectrum(run) if spectrum is None else spectrum
+    colors = endpoint_colors(run.raw.endpoints)
+    for ax, kind, title in (
+        (raw_ax, "raw", "raw"),
+        (co_ax, "corrected", "corrected for coordinated omission"),
     ):
         ax.set_title(title)
-        if log is None or not len(log.endpoint):
-            _empty(ax, "no corrected histograms in this run" if log is None else "no requests recorded")
+        lines = spectrum[kind]
+        if not lines:
+            _empty(ax, "no corrected histograms in this run" if lines is None else "no requests recorded")
             continue
-        for i, name in enumerate(endpoints):
-            spec = log.spectrum(name, NINES)
-            if spec.notna().any():
-                ax.plot(-np.log10(1 - spec.index / 100), spec, color=colors(i), linewidth=1, label=name)
-        total = log.spectrum(TOTAL, NINES)
-        ax.plot(-np.log10(1 - total.index / 100), total, color="black", linewidth=2.2, label=TOTAL)
+        for name, line in lines.items():
+            total = name == TOTAL
+            ax.plot(chartdata.nines(line.index), line, color=colors[name], linewidth=2.2 if total else 1,
+                    label=name)
         _ms_axis(ax)
         _nines_axis(ax)
     raw_ax.set_ylabel("latency (ms)")
@@ -122,15 +132,16 @@ def percentile_spectrum(run: RunData) -> bytes:
     return _png(fig)
 
 
-def _timeline_chart(run: RunData, title, left, right) -> bytes:
+def _timeline_chart(run: RunData, tl: pd.DataFrame | None, title, left, right) -> bytes:
     """A ``timeline.jsonl`` chart: ``left(ax, x, tl)`` draws on the main axis, ``right(twin, x, tl)``
-    on a second y axis sharing time; ``title`` is a string or ``title(tl)``."""
+    on a second y axis sharing time; ``title`` is a string or ``title(tl)``; ``tl``:
+    :func:`reports.chartdata.timeline` (read here when None)."""
     fig, ax = _figure()
-    tl = run.timeline
+    tl = chartdata.timeline(run) if tl is None else tl
     if tl.empty:
         _empty(ax, "no timeline recorded")
     else:
-        x, label = _elapsed(run, tl.index.to_numpy())
+        x, label = elapsed(run, tl.index.to_numpy())
         left(ax, x, tl)
         ax.set_xlabel(label)
         ax.grid(True, alpha=0.3)
@@ -141,7 +152,7 @@ def _timeline_chart(run: RunData, title, left, right) -> bytes:
     return _png(fig)
 
 
-def throughput_and_users(run: RunData) -> bytes:
+def throughput_and_users(run: RunData, tl: pd.DataFrame | None = None) -> bytes:
     """Requests per second and users over time (from ``timeline.jsonl``)."""
 
     def rps(ax, x, tl):
@@ -152,8 +163,8 @@ def throughput_and_users(run: RunData) -> bytes:
     def users(ax, x, tl):
         ax.step(x, tl["users"], where="post", color="tab:orange", label="users")
         ax.set_ylabel("users", color="tab:orange")
-        for lost in [w.lost_at for w in run.meta.workers_seen if w.lost_at is not None]:
-            ax.axvline(_elapsed(run, np.array([lost]))[0][0], color="tab:red", ls="--", label="worker lost")
+        for lost in chartdata.workers_lost(run):
+            ax.axvline(elapsed(run, np.array([lost]))[0][0], color="tab:red", ls="--", label="worker lost")
         faults(ax)
 
     def faults(ax):
@@ -161,7 +172,7 @@ def throughput_and_users(run: RunData) -> bytes:
         for fault in run.meta.faults:
             if fault.started_at is None or fault.error:
                 continue
-            (start, end), _ = _elapsed(run, np.array([fault.started_at, fault.ended_at or fault.started_at]))
+            (start, end), _ = elapsed(run, np.array([fault.started_at, fault.ended_at or fault.started_at]))
             if end > start:
                 ax.axvspan(start, end, color="tab:purple", alpha=0.15)
             else:
@@ -169,10 +180,10 @@ def throughput_and_users(run: RunData) -> bytes:
             ax.annotate(f"{fault.action} {fault.target}", (start, 1.0), xycoords=("data", "axes fraction"),
                         xytext=(2, -10), textcoords="offset points", fontsize=7, color="tab:purple")
 
-    return _timeline_chart(run, "Throughput and users", rps, users)
+    return _timeline_chart(run, tl, "Throughput and users", rps, users)
 
 
-def errors_over_time(run: RunData) -> bytes:
+def errors_over_time(run: RunData, tl: pd.DataFrame | None = None) -> bytes:
     """Failed requests per second and the error ratio per interval."""
 
     def failures(ax, x, tl):
@@ -189,19 +200,18 @@ def errors_over_time(run: RunData) -> bytes:
     def title(tl):
         return f"Errors ({int(tl['failures'].sum()) if not tl.empty else 0:,} failed requests)"
 
-    return _timeline_chart(run, title, failures, ratio)
+    return _timeline_chart(run, tl, title, failures, ratio)
 
 
-def cache_hit_over_time(run: RunData) -> bytes:
-    """Hit ratio per cache between consecutive ``/metrics`` scrapes."""
-    from reports.sut import cache_ratio_over_time
-
+def cache_hit_over_time(run: RunData, frame: pd.DataFrame | None = None) -> bytes:
+    """Hit ratio per cache between consecutive ``/metrics`` scrapes (``frame``:
+    :func:`reports.chartdata.cache_hits`)."""
     fig, ax = _figure()
-    frame = cache_ratio_over_time(run.sut)
+    frame = chartdata.cache_hits(run) if frame is None else frame
     if frame.empty or frame.notna().sum().sum() == 0:
         _empty(ax, "no cache lookups scraped from the API")
     else:
-        x, label = _elapsed(run, frame.index.to_numpy())
+        x, label = elapsed(run, frame.index.to_numpy())
         for col in frame.columns:
             if col == TOTAL:
                 continue
@@ -228,7 +238,7 @@ def backlog_over_time(run: RunData) -> bytes:
         _empty(depth_ax, "the API reported no queues (it publishes no events)")
         _empty(age_ax, "")
         return _png(fig)
-    x, label = _elapsed(run, frame.index.to_numpy())
+    x, label = elapsed(run, frame.index.to_numpy())
     queues = sorted({c.rsplit(" ", 1)[0] for c in frame.columns if c != "outbox depth"})
     for name in queues:
         style = "--" if is_dead_letter(name) else "-"
@@ -239,7 +249,7 @@ def backlog_over_time(run: RunData) -> bytes:
     tl = run.timeline
     if not tl.empty:
         twin = depth_ax.twinx()
-        twin.plot(_elapsed(run, tl.index.to_numpy())[0], tl["rps"], color="grey", alpha=0.5,
+        twin.plot(elapsed(run, tl.index.to_numpy())[0], tl["rps"], color="grey", alpha=0.5,
                   linewidth=1, label="requests/s")
         twin.set_ylabel("requests/s", color="grey")
         twin.set_ylim(bottom=0)
@@ -251,7 +261,7 @@ def backlog_over_time(run: RunData) -> bytes:
     for ax in (depth_ax, age_ax):
         for t, text in marks:
             if t is not None:
-                at = _elapsed(run, np.array([t]))[0][0]
+                at = elapsed(run, np.array([t]))[0][0]
                 ax.axvline(at, color="tab:red", ls=":", linewidth=1, label=text)
         ax.set_ylim(bottom=0)
         ax.grid(True, alpha=0.3)

@@ -9,6 +9,10 @@
 
 Everything is read and checked before anything is written, so bad input (a corrupt run, an SLO
 with an unknown endpoint) leaves earlier reports as they were.
+
+The charts are the list :data:`CHARTS`: each computes its numbers once (``reports.chartdata``) and
+draws them as a PNG (``reports.charts``) and, when it has an interactive form, as an ECharts chart
+in report.html (``reports.interactive``). A new chart is one entry there.
 """
 
 from __future__ import annotations
@@ -17,9 +21,11 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from loadgate.runformat import write_atomic
 from loadgate.runformat.figures import NONE, format_ms, format_value
+from reports import chartdata, charts, interactive
 from reports.capacity import CapacityResult
 from reports.compare import Comparison
 from reports.gate import GateResult
@@ -29,20 +35,53 @@ from reports.slo import Slo, load_slo
 HTML_FILE = "report.html"
 MD_FILE = "report.md"
 
+
+@dataclass(frozen=True)
+class ChartSpec:
+    """One chart of the report: ``data(run)`` computes its numbers once; ``png(run, data)`` draws
+    them as an image (for readers without scripts, notebooks, attachments) and
+    ``interactive(run, data)``, when given, makes the ECharts option report.html shows instead."""
+
+    step: str
+    title: str
+    data: Callable[[RunData], Any]
+    png: Callable[[RunData, Any], bytes]
+    interactive: Callable[[RunData, Any], dict[str, Any]] | None = None
+
+
+CHARTS = (
+    ChartSpec("latency chart", "Latency over time (p50 / p95 / p99)", chartdata.latency,
+              charts.latency_over_time, interactive.latency),
+    ChartSpec("percentile spectrum", "Percentile spectrum per endpoint", chartdata.spectrum,
+              charts.percentile_spectrum, interactive.spectrum),
+    ChartSpec("throughput chart", "Throughput and users", chartdata.timeline, charts.throughput_and_users,
+              interactive.throughput),
+    ChartSpec("errors chart", "Errors over time", chartdata.timeline, charts.errors_over_time,
+              interactive.errors),
+    ChartSpec("cache chart", "Cache hit ratio over time", chartdata.cache_hits, charts.cache_hit_over_time,
+              interactive.cache),
+)
+"""The charts of every report, in the order shown (throughput against concurrency follows for step runs)."""
+
 STEPS = (
     "reading latency logs",
     "summary",
     "verdict",
-    "latency chart",
-    "percentile spectrum",
-    "throughput chart",
-    "errors chart",
-    "cache chart",
+    *(chart.step for chart in CHARTS),
     "backlog chart",
     "capacity",
     "writing",
 )
 """What :func:`build_report` announces through ``on_step``, in order (for progress bars)."""
+
+
+@dataclass
+class ReportChart:
+    """A drawn chart: its title, the PNG (base64) and, if interactive, its ECharts option."""
+
+    title: str
+    png: str
+    option: dict[str, Any] | None = None
 
 
 @dataclass
@@ -53,7 +92,7 @@ class ReportContent:
     facts: list[tuple[str, str]]
     endpoint_columns: list[str]
     endpoints: list[dict[str, str]]
-    charts: list[tuple[str, str]] = field(default_factory=list)
+    charts: list[ReportChart] = field(default_factory=list)
     gate: GateResult | None = None
     criteria: list[dict[str, str]] = field(default_factory=list)
     comparison: Comparison | None = None
@@ -124,7 +163,6 @@ def collect(
     on_step: Callable[[str], None] | None = None,
 ) -> ReportContent:
     """Read the run (and baseline), judge it, draw the charts: everything but writing."""
-    from reports import charts
     from reports.capacity import analyse
     from reports.gate import evaluate
     from reports.html import data_uri_png
@@ -152,33 +190,24 @@ def collect(
         content.comparison = compare_runs(baseline, run)
     if content.comparison is not None:
         content.shifts = shift_rows(content.comparison)
-    for name, title, draw in (
-        ("latency chart", "Latency over time (p50 / p95 / p99)", charts.latency_over_time),
-        ("percentile spectrum", "Percentile spectrum per endpoint", charts.percentile_spectrum),
-        ("throughput chart", "Throughput and users", charts.throughput_and_users),
-        ("errors chart", "Errors over time", charts.errors_over_time),
-        ("cache chart", "Cache hit ratio over time", charts.cache_hit_over_time),
-    ):
-        step(name)
-        content.charts.append((title, data_uri_png(draw(run))))
+    for chart in CHARTS:
+        step(chart.step)
+        data = chart.data(run)
+        option = chart.interactive(run, data) if chart.interactive else None
+        content.charts.append(ReportChart(chart.title, data_uri_png(chart.png(run, data)), option))
     step("backlog chart")
     if summary.queues:  # the API publishes events: its backlog, and how long it took to drain
-        content.charts.append(("Event backlog and drain", data_uri_png(charts.backlog_over_time(run))))
+        backlog = data_uri_png(charts.backlog_over_time(run))
+        content.charts.append(ReportChart("Event backlog and drain", backlog))
     step("capacity")
     steps = steps_of(run)
     if len({s.users for s in steps}) >= 2:
         limit = slo.absolute_limit("Total", "p95") if slo else None
         content.capacity = analyse([run], p95_limit_ms=limit)
-        content.charts.append(
-            (
-                "Throughput against concurrency",
-                data_uri_png(
-                    charts.throughput_vs_concurrency(
-                        content.capacity.steps, content.capacity.fit, content.capacity.slo_break
-                    )
-                ),
-            )
+        png = charts.throughput_vs_concurrency(
+            content.capacity.steps, content.capacity.fit, content.capacity.slo_break
         )
+        content.charts.append(ReportChart("Throughput against concurrency", data_uri_png(png)))
     content.sut = sut_tables(run)
     return content
 

@@ -81,3 +81,16 @@ def test_run_smoke_and_the_notebook_from_the_wheel(installed, tmp_path):
     assert nb.returncode == 0, nb.stderr[-2000:]
     html = (tmp_path / "capacity.html").read_text()
     assert "Capacity report" in html and run_dir.name in html and html.count("data:image/png;base64,") >= 3
+
+
+def test_the_report_charting_script_ships_in_the_wheel_with_its_licences(installed, tmp_path):
+    check = ("import hashlib, reports, reports.echarts_script as e; from pathlib import Path; "
+             "d = Path(reports.__file__).parent / e.VENDOR_DIR; print(d); "
+             "print(hashlib.sha256((d / e.ECHARTS_FILE).read_bytes()).hexdigest() == e.ECHARTS_SHA256); "
+             "print(all((d / n).is_file() for n in ('LICENSE', 'NOTICE', 'licenses/LICENSE-d3')))")
+    done = subprocess.run([sys.executable, "-c", check], env=installed, cwd=tmp_path, capture_output=True,
+                          text=True, check=True)
+    vendored, pinned, licences = done.stdout.split()
+    assert vendored.startswith(installed["PYTHONPATH"]) and pinned == "True" and licences == "True"
+    charts_js = Path(vendored).parents[1] / "templates" / "charts.js"
+    assert charts_js.is_file()

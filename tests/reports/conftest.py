@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from report_helpers import sut_counters
+from report_helpers import TWO_ENDPOINTS, sut_counters
 
-from testsupport.synthetic import START, write_samples_run
+from reports import charts
+from testsupport.synthetic import START, write_run, write_samples_run
 
 
 @pytest.fixture
@@ -16,3 +17,23 @@ def exact_run(tmp_path):
     samples = {"GET /tasks": [1000] * 190 + [2000] * 10}
     sut = sut_counters(START, hits=[0, 90, 180], misses=[0, 10, 20])
     return write_samples_run(tmp_path, "exact", samples, failures={"GET /tasks": 3}, sut=sut)
+
+
+@pytest.fixture
+def drawn(monkeypatch):
+    """The matplotlib figures the charts draw, in order, kept as they are turned into PNG."""
+    figures = []
+    to_png = charts._png
+
+    def keep(fig):
+        figures.append(fig)
+        return to_png(fig)
+
+    monkeypatch.setattr(charts, "_png", keep)
+    return figures
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    """Two minutes of :data:`report_helpers.TWO_ENDPOINTS`, raw and corrected."""
+    return write_run(tmp_path_factory.mktemp("runs"), "r", TWO_ENDPOINTS, duration_s=120, seed=7)

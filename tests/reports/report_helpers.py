@@ -8,9 +8,17 @@ import sys
 import textwrap
 from pathlib import Path
 
+import numpy as np
+
 from loadgate import runformat as rf
+from testsupport.synthetic import Endpoint
 
 LOADGATE = Path(sys.executable).with_name("loadgate")
+TWO_ENDPOINTS = {
+    "GET /tasks": Endpoint(rps=40, median_ms=15, cache_hit_ratio=0.8),
+    "POST /tasks": Endpoint(rps=10, median_ms=30, error_rate=0.02),
+}
+"""A cached read endpoint and a failing write endpoint: every chart of a report has something to show."""
 
 
 def loadgate(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess:
@@ -36,3 +44,13 @@ def sut_counters(
         )
         for i, (h, m) in enumerate(zip(hits, misses, strict=True))
     ]
+
+
+def plotted(fig) -> dict[str, np.ndarray]:
+    """Every labelled line of a matplotlib figure: its y values."""
+    return {
+        line.get_label(): np.asarray(line.get_ydata(), dtype=float)
+        for ax in fig.axes
+        for line in ax.lines
+        if not line.get_label().startswith("_")
+    }

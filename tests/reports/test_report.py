@@ -11,7 +11,7 @@ import matplotlib.image
 import numpy as np
 import pytest
 from PIL import Image
-from report_helpers import loadgate, write_slo
+from report_helpers import TWO_ENDPOINTS, loadgate, plotted, write_slo
 
 from loadgate import runformat as rf
 from reports import charts
@@ -21,15 +21,7 @@ from reports.rundata import RunData
 from testsupport.synthetic import Endpoint, write_run, write_steps_run
 
 PNG = b"\x89PNG\r\n\x1a\n"
-ENDPOINTS = {
-    "GET /tasks": Endpoint(rps=40, median_ms=15, cache_hit_ratio=0.8),
-    "POST /tasks": Endpoint(rps=10, median_ms=30, error_rate=0.02),
-}
-
-
-@pytest.fixture(scope="module")
-def run_dir(tmp_path_factory):
-    return write_run(tmp_path_factory.mktemp("runs"), "r", ENDPOINTS, duration_s=120, seed=7)
+ENDPOINTS = TWO_ENDPOINTS
 
 
 def _is_png(data: bytes) -> None:
@@ -57,30 +49,6 @@ def test_the_throughput_against_concurrency_chart_is_a_readable_png(tmp_path):
     path = write_steps_run(tmp_path, "s", [1, 4, 8, 16, 32], lam=10, alpha=0.05, beta=0.001, step_s=20)
     result = analyse([RunData.open(path)], p95_limit_ms=500)
     _is_png(charts.throughput_vs_concurrency(result.steps, result.fit, result.slo_break))
-
-
-@pytest.fixture
-def drawn(monkeypatch):
-    """The matplotlib figures the charts draw, kept as they are turned into PNG."""
-    figures = []
-    to_png = charts._png
-
-    def keep(fig):
-        figures.append(fig)
-        return to_png(fig)
-
-    monkeypatch.setattr(charts, "_png", keep)
-    return figures
-
-
-def plotted(fig) -> dict[str, np.ndarray]:
-    """Every labelled line of a figure: its y values."""
-    return {
-        line.get_label(): np.asarray(line.get_ydata(), dtype=float)
-        for ax in fig.axes
-        for line in ax.lines
-        if not line.get_label().startswith("_")
-    }
 
 
 def test_the_latency_chart_plots_the_runs_merged_percentiles(run_dir, drawn):
@@ -131,17 +99,21 @@ def test_charts_of_an_empty_run_still_draw(tmp_path):
         _is_png(draw(run))
 
 
-def test_the_html_is_one_file_with_embedded_images_and_no_external_references(tmp_path, run_dir):
+def test_the_html_is_one_file_with_embedded_charts_and_no_external_references(tmp_path, run_dir):
     slo = write_slo(tmp_path / "slo.yaml", "endpoints: {Total: {p95: 500, error_rate: 5%}}")
     html_path, md_path = build_report(run_dir, slo, out_dir=tmp_path / "out")
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["report.html", "report.md"]
     html = html_path.read_text()
     images = re.findall(r'<img [^>]*src="data:image/png;base64,([A-Za-z0-9+/=]+)"', html)
-    assert len(images) == 5
+    assert len(images) == 5  # each interactive chart keeps its PNG for readers without scripts
     for payload in images:
         _is_png(base64.b64decode(payload))
-    assert not re.search(r'(src|href)="(?!data:)', html)  # nothing loaded from elsewhere
-    assert "<link" not in html and "<script" not in html and "@import" not in html
+    scripts = re.findall(r"<script([^>]*)>", html)
+    assert scripts and all("src" not in attrs for attrs in scripts)  # every script is inline
+    markup = re.sub(r"<script[^>]*>.*?</script>", "", html, flags=re.S)  # the page, not its scripts
+    assert markup.count('<div class="chart" ') == 5 and markup.count("<noscript><img ") == 5
+    assert not re.search(r'(src|href)="(?!data:)', markup)  # nothing loaded from elsewhere
+    assert "<link" not in markup and "@import" not in markup
     for section in ("Verdict", "Run", "Endpoints", "Charts", "The API's own metrics"):
         assert f"<h2>{section}</h2>" in html
     assert '<span class="verdict GO">GO</span>' in html
