@@ -25,6 +25,7 @@ COPY reports ./reports
 # Package data of loadgate (the wheel declares them; the API never reads them: a few KB).
 COPY scenarios ./scenarios
 COPY notebooks ./notebooks
+COPY config/nginx ./config/nginx
 RUN --mount=type=secret,id=ca \
     if [ -s /run/secrets/ca ]; then export PIP_CERT=/run/secrets/ca; fi \
  && pip install --no-deps . \

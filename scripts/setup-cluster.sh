@@ -108,7 +108,9 @@ images() {
   # loadgate's own images: scripts/build-images.sh (the containers work) builds them.
   local tags=()
   if [ -x scripts/build-images.sh ]; then
-    mapfile -t tags < <(scripts/build-images.sh)
+    # Not a process substitution: a failed build must stop here, not leave the cluster imageless.
+    local built; built=$(scripts/build-images.sh) || { log "building loadgate's images failed (above)"; exit 1; }
+    mapfile -t tags <<<"$built"
   else
     local version; version=$(python3 -c 'import tomllib; print(tomllib.load(open("pyproject.toml", "rb"))["project"]["version"])')
     for tag in loadgate-api loadgate-harness loadgate-test-redis loadgate-test-ferretdb; do
