@@ -56,7 +56,8 @@ def test_an_honest_run_audits_clean_and_gates_go(tmp_path, mongodb_url, redis_ur
     figures = (audit["lost_writes"], audit["phantom_writes"], audit["stale_reads"])
     assert figures == (0, 0, 0), audit["findings"]
     summary = rf.RunDir.open(run).summary()
-    audited = {k: v for k, v in summary.run_figures.items() if k in ("lost_writes", "phantom_writes", "stale_reads")}
+    names = ("lost_writes", "phantom_writes", "stale_reads")
+    audited = {k: v for k, v in summary.run_figures.items() if k in names}
     assert audited == {"lost_writes": 0.0, "phantom_writes": 0.0, "stale_reads": 0.0}
     assert "run figures: lost writes 0 · phantom writes 0 · stale reads 0" in done.stdout
     assert "lost writes 0" in (run / "report.md").read_text()
