@@ -59,7 +59,7 @@ def test_an_honest_run_audits_clean_and_gates_go(tmp_path, mongodb_url, redis_ur
     names = ("lost_writes", "phantom_writes", "stale_reads")
     audited = {k: v for k, v in summary.run_figures.items() if k in names}
     assert audited == {"lost_writes": 0.0, "phantom_writes": 0.0, "stale_reads": 0.0}
-    assert "run figures: lost writes 0 · phantom writes 0 · stale reads 0" in done.stdout
+    assert "lost writes 0 · phantom writes 0 · stale reads 0" in done.stdout
     assert "lost writes 0" in (run / "report.md").read_text()
     verdict = json.loads((run / "verdict.json").read_text())
     assert {c["name"]: c["result"] for c in verdict["criteria"]}["run lost_writes"] == "pass"
