@@ -275,16 +275,18 @@ def test_the_plan_tiers_run_the_message_queue_and_smoke_runs_without_it(overlay)
     assert has_events(objects) == (name in PLAN_TIERS), name
 
 
+def assert_flows(name: str, objects: list[dict], flows, allow: bool) -> None:
+    """Each (from, to, port) of ``flows`` is allowed (or denied) by the overlay's policies."""
+    policies = [o for o in objects if o["kind"] == "NetworkPolicy"]
+    for src, dst, port in flows:
+        assert allowed(policies, pod_labels(objects, *src), pod_labels(objects, *dst), port) == allow, \
+            f"{name}: {src[1]} -> {dst[1]}:{port}"
+
+
 @pytest.mark.parametrize(("flows", "allow"), [(EVENTS_NEEDED, True), (EVENTS_FORBIDDEN, False)])
 def test_network_policies_of_the_message_queue(overlay, flows, allow):
     name, objects = overlay
-    if not has_events(objects):
-        return
-    policies = [o for o in objects if o["kind"] == "NetworkPolicy"]
-    for src, dst in ((s_, d) for s_, d, _ in flows):
-        port = next(p for s_, d, p in flows if (s_, d) == (src, dst))
-        assert allowed(policies, pod_labels(objects, *src), pod_labels(objects, *dst), port) == allow, \
-            f"{name}: {src[1]} -> {dst[1]}:{port}"
+    assert_flows(name, objects, flows if has_events(objects) else [], allow)
 
 
 def test_the_api_publishes_to_rabbitmq_and_the_workers_consume_with_the_apis_settings(overlay):
@@ -335,10 +337,7 @@ def has_prometheus(objects) -> bool:
 def test_network_policies_of_prometheus(overlay, flows, allow):
     name, objects = overlay
     assert has_prometheus(objects) == (name in PLAN_TIERS), name
-    policies = [o for o in objects if o["kind"] == "NetworkPolicy"]
-    for src, dst, port in flows if has_prometheus(objects) else []:
-        assert allowed(policies, pod_labels(objects, *src), pod_labels(objects, *dst), port) == allow, \
-            f"{name}: {src[1]} -> {dst[1]}:{port}"
+    assert_flows(name, objects, flows if has_prometheus(objects) else [], allow)
 
 
 def test_prometheus_scrapes_every_pod_and_the_master_writes_to_it(overlay, tmp_path):
