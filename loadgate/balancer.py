@@ -26,7 +26,7 @@ daemon off;
 worker_processes 1;
 pid {wd}/nginx.pid;
 error_log {wd}/error.log warn;
-events {{ worker_connections 4096; }}
+events {{ worker_connections {connections}; }}
 http {{
     access_log off;
     client_body_temp_path {wd}/tmp;
@@ -34,11 +34,16 @@ http {{
     fastcgi_temp_path {wd}/tmp;
     uwsgi_temp_path {wd}/tmp;
     scgi_temp_path {wd}/tmp;
-    include {wd}/taskapi.conf;
+{http}
 }}
 """
 """nginx's main file around the template: in the foreground (it dies with its parent), one worker
 process (the API replicas need the cores), everything it writes under its working directory."""
+
+
+def main_conf(workdir: Path, http: str, connections: int = 4096) -> str:
+    """nginx.conf for ``workdir``, with ``http`` (directives, indented) inside its ``http`` block."""
+    return MAIN_CONF.format(wd=workdir, connections=connections, http=http)
 
 
 def template() -> str:
@@ -78,7 +83,7 @@ def start_balancer(host: str, port: int, backends: list[str], workdir: Path) -> 
     it dies with this process."""
     (workdir / "tmp").mkdir(parents=True, exist_ok=True)
     (workdir / "taskapi.conf").write_text(render_balancer(f"{host}:{port}", backends))
-    (workdir / "nginx.conf").write_text(MAIN_CONF.format(wd=workdir))
+    (workdir / "nginx.conf").write_text(main_conf(workdir, f"    include {workdir}/taskapi.conf;"))
     log = open(workdir / "nginx.log", "ab")  # noqa: SIM115 - owned by the child for its lifetime
     return subprocess.Popen([nginx_binary(), "-c", str(workdir / "nginx.conf"), "-p", str(workdir),
                              "-e", str(workdir / "error.log")], stdout=log, stderr=subprocess.STDOUT,

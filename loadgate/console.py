@@ -36,11 +36,11 @@ def print_run_summary(summary: Summary, run_dir: Path, console: Console | None =
     console.print(table)
     figures = run_figures_line(summary)
     if figures:
-        console.print(f"run figures: {figures}", highlight=False)
+        console.print(f"run figures: {figures}", highlight=False, soft_wrap=True)  # one line to grep
     for note in notes or []:
-        console.print(note, highlight=False)
+        console.print(note, highlight=False, soft_wrap=True)
     for reason in summary.validity.reasons:
-        console.print(f"[yellow]not valid[/]: {reason}", highlight=False)
+        console.print(f"[yellow]not valid[/]: {reason}", highlight=False, soft_wrap=True)
     console.print(f"run directory: {run_dir}", highlight=False, soft_wrap=True)
 
 

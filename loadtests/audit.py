@@ -23,7 +23,9 @@ import urllib.request
 from collections.abc import Callable, Iterator
 
 import gevent.pool
+from rich.console import Console
 
+from loadgate import runformat as rf
 from loadgate.runformat import LedgerEntry, StoreAccount
 
 PAGE = 100
@@ -113,3 +115,30 @@ def snapshot_store(base: str, accounts: list[str], password: str, nonce: str,
     for done, account in enumerate(pool.imap(lambda e: read_account(base, e, password, nonce), accounts), 1):
         progress(done, len(accounts))
         yield account
+
+
+def read_store(writer: rf.RunWriter, name: str, base: str, accounts: list[str], password: str, run_id: str,
+               console: Console, interrupted: Callable[[], object]) -> None:
+    """Every seeded account's tasks, read through the API into the run file ``name`` (the audit's
+    evidence), with a progress line every 5 s."""
+    t0 = last = time.monotonic()
+    rows: list[StoreAccount] = []
+    phase = "after the run" if name == rf.STORE_AFTER else "before the run"
+
+    def progress(done: int, total: int) -> None:
+        nonlocal last
+        if time.monotonic() - last >= 5.0 and done < total:
+            last = time.monotonic()
+            console.print(f"audit: reading the store {phase}: {done:,}/{total:,} accounts", highlight=False)
+
+    for account in snapshot_store(base, accounts, password, f"{run_id}-{name}", progress):
+        rows.append(account)
+        if interrupted():
+            break
+    writer.append_many(name, rows)
+    unread = sum(not a.ok for a in rows)
+    console.print(
+        f"audit: read {len(rows):,} accounts, {sum(len(a.tasks) for a in rows):,} tasks {phase} in "
+        f"{time.monotonic() - t0:.1f}s (not measured)"
+        + (f"; {unread:,} could not be read" if unread else ""),
+        highlight=False)

@@ -26,7 +26,8 @@ from locust.contrib.fasthttp import FastHttpSession
 from locust.event import EventHook
 
 from loadgate.runformat import Calibration, new_histogram
-from loadtests.journeys import LoadgateUser, PoolWaits, TimedClientPool
+from loadtests.journeys import LoadgateUser
+from loadtests.pool import PoolWaits, TimedClientPool
 from loadtests.scenario import Scenario
 
 CALIBRATION_REQUESTS = 300

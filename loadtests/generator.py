@@ -25,7 +25,8 @@ from loadtests.arrivals import Arrivals
 from loadtests.audit import Ledger
 from loadtests.calibration import calibrate
 from loadtests.health import HealthMonitor
-from loadtests.journeys import LoadgateUser, Plan, PoolWaits, configure
+from loadtests.journeys import LoadgateUser, Plan, configure
+from loadtests.pool import PoolWaits
 from loadtests.recorder import Recorder
 from loadtests.scenario import Scenario
 from loadtests.shapes import rate_at

@@ -56,15 +56,17 @@ from loadgate import runformat as rf
 from loadgate.errors import InputError
 from loadgate.processes import die_with_parent
 from loadtests import live_export, provenance
-from loadtests.audit import snapshot_store
+from loadtests.audit import read_store
+from loadtests.drain import wait_for_drain
 from loadtests.faults import FaultInjector
 from loadtests.generator import Generator, load_user_class
 from loadtests.health import HealthMonitor
 from loadtests.interrupts import Interrupts
-from loadtests.journeys import LoadgateUser, pool_size
+from loadtests.journeys import LoadgateUser
 from loadtests.locust_csv import LocustCsv
 from loadtests.locust_logging import warn_once
 from loadtests.locust_shape import ScenarioShape
+from loadtests.pool import pool_size
 from loadtests.preparation import Target, prepare_target, seed
 from loadtests.probe import Probe
 from loadtests.protocol import REPORT_KEY, SETUP_MESSAGE, SETUP_REQUEST, ProtocolError, Setup, WorkerReport
@@ -78,9 +80,6 @@ from loadtests.webui import hide_our_arguments_from_locust
 logger = logging.getLogger("loadgate")
 
 PROBE_EVERY_S = 5.0
-DRAIN_PROBE_EVERY_S = 1.0
-"""While the run waits for the backlog to drain, it probes this often (the drain time's resolution,
-beside the API's own ``QUEUE_STATS_SECONDS`` refresh)."""
 TICK_S = 1.0
 WORKERS_TIMEOUT_S = 120.0
 FINAL_REPORT_TIMEOUT_S = 15.0
@@ -232,31 +231,9 @@ class Session:
             self._read_store(rf.STORE_AFTER, accounts, meta.run_id)
 
     def _read_store(self, name: str, accounts: list[str], run_id: str) -> None:
-        """Every seeded account's tasks, read through the API into ``name`` (the audit's evidence)."""
         assert self.target is not None
-        t0 = last = time.monotonic()
-        rows: list[rf.StoreAccount] = []
-        phase = "after the run" if name == rf.STORE_AFTER else "before the run"
-
-        def progress(done: int, total: int) -> None:
-            nonlocal last
-            if time.monotonic() - last >= 5.0 and done < total:
-                last = time.monotonic()
-                self.console.print(f"audit: reading the store {phase}: {done:,}/{total:,} accounts",
-                                   highlight=False)
-
-        for account in snapshot_store(self.target.url, accounts, self.scenario.seed.password,
-                                      f"{run_id}-{name}", progress):
-            rows.append(account)
-            if self.interrupts():
-                break
-        self.writer.append_many(name, rows)
-        unread = sum(not a.ok for a in rows)
-        self.console.print(
-            f"audit: read {len(rows):,} accounts, {sum(len(a.tasks) for a in rows):,} tasks {phase} in "
-            f"{time.monotonic() - t0:.1f}s (not measured)"
-            + (f"; {unread:,} could not be read" if unread else ""),
-            highlight=False)
+        read_store(self.writer, name, self.target.url, accounts, self.scenario.seed.password, run_id,
+                   self.console, self.interrupts)
 
     # ---- set-up ---------------------------------------------------------------------------
 
@@ -457,34 +434,10 @@ class Session:
             self.calibrations.append(self.generator.calibrate("end"))
         last = probe.sample()
         self.writer.append(rf.SUT, last)
-        meta.drain = self._drain(probe, last, meta.ended_at)
+        meta.drain = wait_for_drain(self.scenario.drain_timeout, probe, last, meta.ended_at, self.writer,
+                                    self.console, self.interrupts)
         live_export.finish(live)
         csv_out.finish()
-
-    def _drain(self, probe: Probe, last: rf.SutSample, stopped_at: float) -> rf.Drain | None:
-        """Keep probing after the load stopped until the API's work queues and outbox are empty,
-        or ``drain_timeout`` passed; the samples go to ``sut.jsonl`` (the summary reads the drain
-        time from them). None when the scenario does not wait or the API publishes no events."""
-        timeout = self.scenario.drain_timeout
-        if timeout <= 0 or not probe.saw_queues:
-            return None
-        deadline = stopped_at + timeout
-        sample = last
-        with StatusLine(timeout, self.console) as status:
-            while sample.backlog() != 0 and time.time() < deadline and not self.interrupts():
-                waiting = "?" if sample.backlog() is None else f"{sample.backlog():,.0f}"
-                status.show(f"{time.time() - stopped_at:5.0f}/{timeout:.0f}s  draining: {waiting} "
-                            f"event(s) in the work queues and the outbox")
-                self.interrupts.event.wait(timeout=min(DRAIN_PROBE_EVERY_S, max(0.0, deadline - time.time())))
-                sample = probe.sample()
-                self.writer.append(rf.SUT, sample)
-        drained = sample.backlog() == 0
-        took = time.time() - stopped_at
-        self.console.print(f"backlog drained {took:.1f}s after the load stopped" if drained else
-                           f"backlog not drained within {timeout:g}s of the load's stop "
-                           f"({sample.backlog() if sample.backlog() is not None else '?'} left)",
-                           highlight=False)
-        return rf.Drain(timeout_s=timeout, ended_at=time.time(), drained=drained)
 
     def _loop(self, name: str, func: Callable, *args) -> None:
         """Run a background loop in the run's group; if it dies, the run ends with the reason."""

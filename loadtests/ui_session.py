@@ -36,10 +36,10 @@ from loadgate.runformat import TOTAL
 from loadtests import provenance
 from loadtests.generator import Generator, load_user_class
 from loadtests.interrupts import Interrupts
-from loadtests.journeys import pool_size
 from loadtests.locust_csv import LocustCsv
 from loadtests.locust_logging import warn_once
 from loadtests.locust_shape import ScenarioShape
+from loadtests.pool import pool_size
 from loadtests.preparation import Target, prepare_target, seed
 from loadtests.probe import Probe
 from loadtests.protocol import REPORT_KEY, SETUP_MESSAGE, SETUP_REQUEST, ProtocolError, Setup, WorkerReport

@@ -132,19 +132,7 @@ def start_ferretdb() -> Server:
     )
 
 
-NGINX_CONF = """\
-daemon off;
-worker_processes 1;
-pid {wd}/nginx.pid;
-error_log {wd}/error.log warn;
-events {{ worker_connections 16384; }}
-http {{
-    access_log off;
-    client_body_temp_path {wd}/tmp;
-    proxy_temp_path {wd}/tmp;
-    fastcgi_temp_path {wd}/tmp;
-    uwsgi_temp_path {wd}/tmp;
-    scgi_temp_path {wd}/tmp;
+ZERO_LATENCY = """\
     keepalive_requests 1000000;
     server {{
         listen 127.0.0.1:{port};
@@ -152,9 +140,7 @@ http {{
             default_type application/json;
             return 200 '{{"ok":true}}';
         }}
-    }}
-}}
-"""
+    }}"""
 
 
 def start_nginx_balancer(backends: list[str]) -> Server:
@@ -164,7 +150,7 @@ def start_nginx_balancer(backends: list[str]) -> Server:
     def args(port: int, wd: Path) -> list[str]:
         (wd / "tmp").mkdir()
         (wd / "taskapi.conf").write_text(balancer.render_balancer(f"127.0.0.1:{port}", backends))
-        (wd / "nginx.conf").write_text(balancer.MAIN_CONF.format(wd=wd))
+        (wd / "nginx.conf").write_text(balancer.main_conf(wd, f"    include {wd}/taskapi.conf;"))
         return [binary, "-c", str(wd / "nginx.conf"), "-p", str(wd), "-e", str(wd / "error.log")]
 
     return _start("nginx-balancer", args, lambda port: f"http://127.0.0.1:{port}")
@@ -176,7 +162,7 @@ def start_nginx() -> Server:
 
     def args(port: int, wd: Path) -> list[str]:
         (wd / "tmp").mkdir()
-        (wd / "nginx.conf").write_text(NGINX_CONF.format(wd=wd, port=port))
+        (wd / "nginx.conf").write_text(balancer.main_conf(wd, ZERO_LATENCY.format(port=port), 16384))
         return [binary, "-c", str(wd / "nginx.conf"), "-p", str(wd), "-e", str(wd / "error.log")]
 
     return _start("nginx", args, lambda port: f"http://127.0.0.1:{port}")
@@ -345,11 +331,9 @@ def task_api_conf(wd: Path, port: int, accounts: int = 50) -> str:
         f"            return 200 {_quoted(_task(1))};",
         "        }",
     ]
-    return NGINX_CONF.replace("""        location / {{
-            default_type application/json;
-            return 200 '{{"ok":true}}';
-        }}""", "        default_type application/json;\n" + "\n".join(
-        line.replace("{", "{{").replace("}", "}}") for line in locations)).format(wd=wd, port=port)
+    server = ["    keepalive_requests 1000000;", "    server {", f"        listen 127.0.0.1:{port};",
+              "        default_type application/json;", *locations, "    }"]
+    return balancer.main_conf(wd, "\n".join(server), 16384)
 
 
 def start_task_api_nginx(accounts: int = 50, workers: int = 1) -> Server:
