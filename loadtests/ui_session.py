@@ -34,6 +34,7 @@ from rich.console import Console
 from loadgate import runformat as rf
 from loadgate.runformat import TOTAL
 from loadtests import provenance
+from loadtests.drain import wait_for_drain
 from loadtests.generator import Generator, load_user_class
 from loadtests.interrupts import Interrupts
 from loadtests.locust_csv import LocustCsv
@@ -131,10 +132,11 @@ class UiRun(Session):
             gevent.sleep(5.0)
             self._sample(probe)
 
-    def _sample(self, probe: Probe) -> None:
+    def _sample(self, probe: Probe) -> rf.SutSample:
         sample = probe.sample()
         self.writer.append(rf.SUT, sample)
         self.sut_samples.append(sample)
+        return sample
 
     def begin(self, env: Environment, meta: rf.Meta, monitor) -> None:
         """The test started: open the logs, take the baseline samples, start the run's loops."""
@@ -189,8 +191,10 @@ class UiRun(Session):
         if self.generator is not None:
             self.collector.absorb(self.generator.recorder.drain())
             self.calibrations.append(self.generator.calibrate("end"))
-        if self.probe is not None:
-            self._sample(self.probe)
+        if self.probe is not None:  # then the backlog's drain, as a headless run waits for it
+            last = self._sample(self.probe)
+            meta.drain = wait_for_drain(self.scenario.drain_timeout, self.probe, last, stopped, self.writer,
+                                        self.console, self.interrupts)
         if self.csv_out is not None:
             self.csv_out.finish()
         self.runner = None  # shared with the UI session: _finish must not quit it

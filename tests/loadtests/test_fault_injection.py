@@ -10,7 +10,7 @@ import pytest
 from runhelpers import loadgate, loadgate_env, the_run, write_scenario
 
 from loadgate import runformat as rf
-from loadgate.errors import EXIT_GO, EXIT_USAGE
+from loadgate.errors import EXIT_GO, EXIT_INVALID, EXIT_NO_GO, EXIT_USAGE
 from loadgate.paths import free_port
 
 pytestmark = pytest.mark.slow
@@ -118,3 +118,39 @@ def test_a_killed_worker_is_recorded_and_makes_the_run_invalid(tmp_path):
     # lost_at is when the master last heard of it: a heartbeat or a report before the kill
     assert len(lost) == 1 and fault.started_at - 6 <= lost[0].lost_at <= fault.started_at + 1
     assert not opened.summary().validity.valid
+
+
+def test_a_paused_api_and_a_paused_worker_are_continued_and_the_pause_shows_as_latency(tmp_path):
+    scenario = write_scenario(tmp_path, users=4, duration=16, think_time={"min": 0.1, "max": 0.2},
+                              seed={"users": 4, "tasks_per_user": 2},
+                              faults=[{"at": "4s", "action": "pause", "target": "api", "for": "3s"},
+                                      {"at": "10s", "action": "pause", "target": "worker", "for": "1s"}])
+    out = tmp_path / "runs"
+    done = loadgate("run", str(scenario), "--workers", "2", "--out", str(out), timeout=180)
+    opened = rf.RunDir.open(the_run(out))
+    api, worker = opened.meta.faults
+    assert not api.error and not worker.error, (api, worker)
+    assert api.effect.startswith("SIGSTOP the API") and api.effect.endswith("then SIGCONT"), api
+    assert worker.effect.startswith("SIGSTOP worker pid") and worker.effect.endswith("then SIGCONT"), worker
+    assert 2.8 < api.ended_at - api.started_at < 5 and 0.8 < worker.ended_at - worker.started_at < 3
+    # Requests sent while the API was stopped waited for it: the pause is in the latency, not hidden.
+    assert opened.summary().total.max >= 2000, opened.summary().total
+    assert "fault: pause api at 4s for 3s: " in done.stdout and "fault: pause worker at 10s" in done.stdout
+    assert done.returncode in (EXIT_GO, EXIT_NO_GO, EXIT_INVALID), done.stdout[-3000:] + done.stderr[-2000:]
+
+
+def test_a_killed_api_fails_the_rest_of_the_run_leaves_no_process_and_gates_no_go(tmp_path):
+    (tmp_path / "slo.yaml").write_text(json.dumps({"endpoints": {"Total": {"error_rate": "5%"}}}))
+    scenario = write_scenario(tmp_path, users=3, duration=12, think_time={"min": 0.1, "max": 0.2},
+                              seed={"users": 3, "tasks_per_user": 2}, slo="slo.yaml",
+                              faults=[{"at": "4s", "action": "kill", "target": "api"}])
+    out = tmp_path / "runs"
+    done = loadgate("run", str(scenario), "--out", str(out), timeout=180)
+    opened = rf.RunDir.open(the_run(out))
+    (fault,) = opened.meta.faults
+    assert fault.effect.startswith("SIGKILL the API") and fault.process == "loadgate serve", fault
+    assert not psutil.pid_exists(fault.pid) or psutil.Process(fault.pid).status() == psutil.STATUS_ZOMBIE
+    after = [r for r in opened.timeline() if r.t >= fault.started_at + 1]
+    assert after and sum(sum(r.failures.values()) for r in after) > 0
+    assert sum(sum(r.requests.values()) - sum(r.failures.values()) for r in after) == 0  # nothing answered
+    assert done.returncode == EXIT_NO_GO, done.stdout[-3000:]
