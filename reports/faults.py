@@ -1,7 +1,7 @@
 """What each fault a run injected (``meta.json``'s ``faults``) cost: requests and failures while it lasted.
 
     [fault_line(c) for c in fault_costs(run)]
-    # -> ['pause store at 8s for 5s: 212 of 731 requests failed (29.0%) in 5-15 s, the intervals it
+    # -> ['pause store at 8s for 5s: 212 of 731 requests failed (29.0%) in 5–15 s, the intervals it
     #      overlapped; SIGSTOP ferretdb-lite (pid 4242) for 5s, then SIGCONT']
 
 A fault's window is from when it was applied to when its process was continued or restarted
@@ -44,7 +44,8 @@ def fault_costs(run: RunDir) -> list[FaultCost]:
         rows = [r for r in timeline if r.t < end and r.t + r.interval_s > fault.started_at]
         costs.append(FaultCost(
             fault,
-            min((r.t for r in rows), default=fault.started_at) - meta.started_at,
+            # wall-clock intervals: the first may open before the measurement did
+            max(0.0, min((r.t for r in rows), default=fault.started_at) - meta.started_at),
             max((r.t + r.interval_s for r in rows), default=end) - meta.started_at,
             sum(sum(r.requests.values()) for r in rows),
             sum(sum(r.failures.values()) for r in rows),
@@ -61,4 +62,4 @@ def fault_line(cost: FaultCost) -> str:
         return f"{fault.label}: not reached (the run ended first)"
     share = f" ({cost.failures / cost.requests:.1%})" if cost.requests else ""
     return (f"{fault.label}: {cost.failures:,} of {cost.requests:,} requests failed{share} in "
-            f"{cost.start_s:.0f}-{cost.end_s:.0f} s, the intervals it overlapped; {fault.effect}")
+            f"{cost.start_s:.0f}–{cost.end_s:.0f} s, the intervals it overlapped; {fault.effect}")

@@ -162,7 +162,7 @@ def test_a_web_ui_run_and_a_headless_run_leave_the_same_format(tmp_path: Path):
         assert ui_doc["format_version"] == cli_doc["format_version"]
     assert json.loads((ui_run / "meta.json").read_text())["interrupted"] is False  # the shape ended it
     drains = [json.loads((r / "meta.json").read_text())["drain"] for r in (ui_run, cli_run)]
-    assert all(d is not None and d["drained"] for d in drains), drains  # the UI's run waits for the backlog too
+    assert all(d is not None and d["drained"] for d in drains), drains  # the UI's run waits for the backlog
     assert (ui_run / "report.html").is_file()  # the UI session ran `loadgate report` on it already
     assert loadgate("report", str(cli_run)).returncode == 0
     for run in (ui_run, cli_run):
