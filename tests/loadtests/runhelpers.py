@@ -7,12 +7,15 @@ imports Locust at module level (``harness_users.py`` is loaded by the subprocess
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 import yaml
+
+from testsupport.verdicts import expected_or_saturated
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
@@ -115,3 +118,13 @@ def gone_within(processes: list, timeout: float) -> list:
 
 SLOW_S = 0.05
 """The slow test server's service time for every request (conftest's slow_server)."""
+
+
+def assert_verdict(run: Path, returncode: int, expected: tuple[str, ...], detail: str = "") -> dict:
+    """``run``'s verdict.json is one of ``expected`` — or INVALID for generator saturation alone,
+    which a loaded 2-core box gives a short run (testsupport.verdicts) — and ``returncode`` is its
+    exit code. Returns the verdict, whose criteria a test still checks."""
+    verdict = json.loads((run / "verdict.json").read_text())
+    assert any(expected_or_saturated(verdict, e) for e in expected), (verdict, detail[-3000:])
+    assert returncode == verdict["exit_code"], detail[-3000:]
+    return verdict

@@ -14,10 +14,10 @@ import psutil
 import pytest
 from bson import ObjectId
 from pymongo import MongoClient
-from runhelpers import Running, loadgate, the_run, write_scenario
+from runhelpers import Running, assert_verdict, loadgate, the_run, write_scenario
 
 from loadgate import runformat as rf
-from loadgate.errors import EXIT_GO, EXIT_INVALID, EXIT_NO_GO
+from loadgate.errors import EXIT_INVALID
 
 pytestmark = pytest.mark.slow
 
@@ -49,8 +49,8 @@ def test_an_honest_run_audits_clean_and_gates_go(tmp_path, mongodb_url, redis_ur
     out = tmp_path / "runs"
     scenario = _scenario(tmp_path, 12, _store_env(mongodb_url, redis_url))
     done = loadgate("run", str(scenario), "--out", str(out), timeout=180)
-    assert done.returncode == EXIT_GO, done.stdout[-3000:] + done.stderr[-2000:]
     run = the_run(out)
+    assert_verdict(run, done.returncode, ("GO",), done.stdout + done.stderr)
     audit = _audit(run)
     assert audit["measured"] and audit["acknowledged_writes"] > 50, audit
     figures = (audit["lost_writes"], audit["phantom_writes"], audit["stale_reads"])
@@ -80,15 +80,17 @@ def test_a_task_deleted_behind_the_apis_back_is_a_lost_write_and_no_go(tmp_path,
             for doc in victims:
                 tasks.delete_one({"_id": doc["_id"]})
                 removed.append(str(doc["_id"]) if isinstance(doc["_id"], ObjectId) else doc["_id"])
-        assert run.proc.wait(timeout=180) == EXIT_NO_GO, run.output()
+        returncode = run.proc.wait(timeout=180)
     finally:
         run.stop()
+    verdict = assert_verdict(the_run(out), returncode, ("NO-GO",), run.output())
+    assert {c["name"]: c["result"] for c in verdict["criteria"]}["run lost_writes"] == "fail"
     audit = _audit(the_run(out))
     lost = [f for f in audit["findings"] if f["kind"] == "lost"]
     assert audit["measured"] and audit["lost_writes"] >= 1 and audit["phantom_writes"] == 0, audit
     assert {f["task"] for f in lost} <= set(removed), (lost, removed)
     assert all(f["found"] is None for f in lost)
-    assert "lost writes " in run.output() and "NO-GO" in run.output()
+    assert "lost writes " in run.output()
 
 
 def test_writes_answered_503_while_the_store_is_paused_are_unknown_not_lost(tmp_path, own_ferretdb):
@@ -101,12 +103,13 @@ def test_writes_answered_503_while_the_store_is_paused_are_unknown_not_lost(tmp_
         store.suspend()  # SIGSTOP: requests reach it and wait; the API gives up after STORE_TIMEOUT_MS
         time.sleep(5)
         store.resume()
-        assert run.proc.wait(timeout=180) in (EXIT_GO, EXIT_NO_GO), run.output()
+        returncode = run.proc.wait(timeout=180)
     finally:
         if store.status() == psutil.STATUS_STOPPED:
             store.resume()
         run.stop()
     path = the_run(out)
+    assert_verdict(path, returncode, ("GO", "NO-GO"), run.output())
     ledger = [e for f in rf.ledger_files(path) for e in rf.read_ledger(f)]
     unknown = [e for e in ledger if e.outcome == "unknown" and e.status == 503]
     assert unknown, "no write answered 503 while the store was paused"

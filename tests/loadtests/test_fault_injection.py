@@ -7,7 +7,7 @@ import json
 
 import psutil
 import pytest
-from runhelpers import loadgate, loadgate_env, the_run, write_scenario
+from runhelpers import assert_verdict, loadgate, loadgate_env, the_run, write_scenario
 
 from loadgate import runformat as rf
 from loadgate.errors import EXIT_GO, EXIT_INVALID, EXIT_NO_GO, EXIT_USAGE
@@ -28,8 +28,8 @@ def test_the_resilience_scenario_survives_paused_redis_and_store_and_audits_clea
     out = tmp_path / "runs"
     done = loadgate("run", "resilience", "--out", str(out), timeout=300,
                     env=loadgate_env(MONGODB_URL=own_ferretdb.url, REDIS_URL=own_redis.url))
-    assert done.returncode == EXIT_GO, done.stdout[-4000:] + done.stderr[-2000:]
     run = the_run(out)
+    assert_verdict(run, done.returncode, ("GO",), done.stdout + done.stderr)
     meta = rf.RunDir.open(run).meta
     redis, store = meta.faults
     assert (redis.target, store.target) == ("redis", "store") and not redis.error and not store.error
@@ -153,4 +153,5 @@ def test_a_killed_api_fails_the_rest_of_the_run_leaves_no_process_and_gates_no_g
     after = [r for r in opened.timeline() if r.t >= fault.started_at + 1]
     assert after and sum(sum(r.failures.values()) for r in after) > 0
     assert sum(sum(r.requests.values()) - sum(r.failures.values()) for r in after) == 0  # nothing answered
-    assert done.returncode == EXIT_NO_GO, done.stdout[-3000:]
+    verdict = assert_verdict(the_run(out), done.returncode, ("NO-GO",), done.stdout)
+    assert {c["name"]: c["result"] for c in verdict["criteria"]}["Total error_rate"] == "fail"
