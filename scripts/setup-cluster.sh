@@ -13,6 +13,14 @@
 # only starts here with an explicit opt-out of a deprecated mode. 1.31 also still supports
 # Debian's containerd 1.6 (CRI v1), and is the release the issue measured building.
 #
+# metrics-server v0.8.0 (tools/metrics-server; 0.8.x is the line for Kubernetes 1.31+) runs as a
+# pod behind the aggregation layer, so `kubectl top` and the HPA read CPU. kube-router v2.1.0
+# (tools/kube-router) enforces NetworkPolicies as a node process, firewall only. Why v2.1.0: it is
+# the only v2 release the Go module proxy serves here. Its reported flaws, and why none matters
+# here: GHSA-phqm-jgc3-qf8g (the service proxy takes any Service's externalIPs / load-balancer IPs
+# onto the node) needs --run-service-proxy, and GHSA-v5mh-h5hx-7v92 (GoBGP's gRPC API open to
+# pods) needs --run-router; both stay off, kube-proxy serves Services and nothing routes BGP.
+#
 # Network: every address lives in the network namespace `loadgate-node` this script creates: the
 # node (10.250.0.1 on its loopback link), Services (10.250.16.0/24), pods (10.250.128.0/24 on the bridge
 # lgbr0, from the bridge CNI plugin). That namespace has no default route and no link to the host:
@@ -36,6 +44,7 @@ NODE=loadgate-node
 PAUSE_IMAGE=loadgate.local/pause:3.10
 TOOLBOX_IMAGE=loadgate.local/toolbox:1
 COREDNS_IMAGE=loadgate.local/coredns:1.12.4
+METRICS_SERVER_IMAGE=loadgate.local/metrics-server:0.8.0
 log() { echo "setup-cluster: $*" >&2; }
 # Enter the node's network namespace only: `ip netns exec` would also give the process a mount
 # namespace of its own with /sys remounted (no cgroup mounts for the kubelet, and volume mounts
@@ -45,6 +54,8 @@ in_ns() { nsenter --net="/var/run/netns/$NETNS" "$@"; }
 src_hash() { cat "$@" | sha256sum | cut -c1-16; }
 KUBE_BIN=$CACHE/kube-$(src_hash tools/k8s/go.mod tools/k8s/go.sum tools/k8s/main.go)
 COREDNS_BIN=$CACHE/coredns-$(src_hash tools/coredns/go.mod tools/coredns/go.sum tools/coredns/main.go)
+METRICS_SERVER_BIN=$CACHE/metrics-server-$(src_hash tools/metrics-server/go.mod tools/metrics-server/go.sum tools/metrics-server/main.go)
+KUBE_ROUTER_BIN=$CACHE/kube-router-$(src_hash tools/kube-router/go.mod tools/kube-router/go.sum tools/kube-router/main.go)
 
 # go_build DIR OUT [LDFLAGS]: a static build at the lowest priority, timed.
 go_build() {
@@ -57,7 +68,7 @@ go_build() {
 build() {
   mkdir -p "$CACHE"
   local missing=()
-  for pkg in curl etcd-server containerd runc containernetworking-plugins conntrack socat iptables busybox-static \
+  for pkg in curl etcd-server containerd runc containernetworking-plugins conntrack socat iptables ipset busybox-static \
              openssl gcc libc6-dev; do
     dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
   done
@@ -70,6 +81,8 @@ build() {
   [ -x "$KUBE_BIN" ] || go_build tools/k8s "$KUBE_BIN" "-X $pkg.gitVersion=$K8S_VERSION \
     -X $pkg.gitMajor=${v%%.*} -X $pkg.gitMinor=$(echo "$v" | cut -d. -f2) -X $pkg.gitTreeState=clean"
   [ -x "$COREDNS_BIN" ] || go_build tools/coredns "$COREDNS_BIN"
+  [ -x "$METRICS_SERVER_BIN" ] || go_build tools/metrics-server "$METRICS_SERVER_BIN"
+  [ -x "$KUBE_ROUTER_BIN" ] || go_build tools/kube-router "$KUBE_ROUTER_BIN"
   # The pause program from the Kubernetes source, static, alone in an image.
   local pause_src; pause_src=$(cd tools/k8s && go list -m -f '{{.Dir}}' k8s.io/kubernetes)/build/pause/linux/pause.c
   local pause=$CACHE/pause-$(src_hash "$pause_src")
@@ -99,6 +112,7 @@ images() {
   local pause_src; pause_src=$(cd tools/k8s && go list -m -f '{{.Dir}}' k8s.io/kubernetes)/build/pause/linux/pause.c
   image_tar "$PAUSE_IMAGE" '["/pause"]' "$(rootfs "$CACHE/pause-$(src_hash "$pause_src")" pause)"
   image_tar "$COREDNS_IMAGE" '["/coredns"]' "$(rootfs "$COREDNS_BIN" coredns)"
+  image_tar "$METRICS_SERVER_IMAGE" '["/metrics-server"]' "$(rootfs "$METRICS_SERVER_BIN" metrics-server)"
   # The toolbox: Debian's static busybox and its applets, for the test's own probe pods.
   local box; box=$(rootfs /bin/busybox busybox)
   mkdir -p "$box/bin" "$box/etc" "$box/tmp" && mv "$box/busybox" "$box/bin/" && chmod 1777 "$box/tmp"
@@ -124,7 +138,7 @@ images() {
   done
 }
 
-# cert NAME CN [O] [SAN]: a key and a certificate signed by the cluster's CA.
+# cert NAME CN [O] [SAN]: a key and a certificate signed by the cluster's CA (or by $CA).
 cert() {
   local name=$1 cn=$2 org=${3:-} san=${4:-}
   local subj="/CN=$cn"; [ -n "$org" ] && subj="/O=$org$subj"
@@ -133,7 +147,8 @@ cert() {
   local ext; ext=$(mktemp)
   printf 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth,clientAuth\n' >"$ext"
   [ -n "$san" ] && echo "subjectAltName=$san" >>"$ext"
-  openssl x509 -req -in "$DIR/pki/$name.csr" -CA "$DIR/pki/ca.crt" -CAkey "$DIR/pki/ca.key" -CAcreateserial \
+  local ca=${CA:-ca}
+  openssl x509 -req -in "$DIR/pki/$name.csr" -CA "$DIR/pki/$ca.crt" -CAkey "$DIR/pki/$ca.key" -CAcreateserial \
     -days 2 -extfile "$ext" -out "$DIR/pki/$name.crt" 2>/dev/null
   rm -f "$ext" "$DIR/pki/$name.csr"
 }
@@ -166,9 +181,17 @@ pki() {
   cert scheduler system:kube-scheduler
   cert kubelet "system:node:$NODE" system:nodes "DNS:$NODE,IP:$NODE_IP"
   cert kube-proxy system:kube-proxy
+  cert kube-router system:kube-router
+  # metrics-server's serving certificate: the APIService trusts the cluster's CA for it.
+  cert metrics-server metrics-server "" "DNS:metrics-server.kube-system.svc"
+  # The aggregation layer: the API server proxies to metrics-server with a client certificate of
+  # a CA of its own, which metrics-server trusts for the requester's name and groups in headers.
+  openssl req -x509 -newkey rsa:2048 -nodes -keyout "$DIR/pki/front-proxy-ca.key" -out "$DIR/pki/front-proxy-ca.crt" \
+    -days 2 -subj "/CN=loadgate-front-proxy-ca" 2>/dev/null
+  CA=front-proxy-ca cert front-proxy-client front-proxy-client
   openssl genrsa -out "$DIR/pki/sa.key" 2048 2>/dev/null
   openssl rsa -in "$DIR/pki/sa.key" -pubout -out "$DIR/pki/sa.pub" 2>/dev/null
-  for name in controller-manager scheduler kubelet kube-proxy; do kubeconfig "$name" "https://$NODE_IP:6443"; done
+  for name in controller-manager scheduler kubelet kube-proxy kube-router; do kubeconfig "$name" "https://$NODE_IP:6443"; done
   kubeconfig admin "https://127.0.0.1:$PORT"
   cp "$DIR/admin.kubeconfig" "$DIR/kubeconfig"
 }
@@ -201,7 +224,8 @@ network() {
   # Local traffic to a Service address needs a route before kube-proxy's DNAT; nothing else has one.
   in_ns ip route add "$SERVICE_CIDR" dev lo
   in_ns sysctl -qw net.ipv4.ip_forward=1
-  in_ns sysctl -qw net.bridge.bridge-nf-call-iptables=1 2>/dev/null || true
+  # Bridged pod-to-pod traffic must cross iptables for kube-router's policies to see it.
+  in_ns sysctl -qw net.bridge.bridge-nf-call-iptables=1
   mkdir -p "$DIR/cni"
   cat >"$DIR/cni/10-loadgate.conflist" <<EOF
 {"cniVersion": "0.4.0", "name": "loadgate", "plugins": [
@@ -252,6 +276,8 @@ control_plane() {
     --initial-advertise-peer-urls http://127.0.0.1:2380 --initial-cluster default=http://127.0.0.1:2380 \
     --unsafe-no-fsync
   wait_for etcd 60 in_ns curl -sf http://127.0.0.1:2379/health
+  # Aggregator routing: the API server reaches metrics-server at its pod address, not through
+  # kube-proxy's Service rules (it is no pod, and needs no Service hop to its own node's pods).
   start kube-apiserver "$KUBE_BIN" kube-apiserver --etcd-servers http://127.0.0.1:2379 \
     --advertise-address "$NODE_IP" --bind-address "$NODE_IP" --secure-port 6443 \
     --service-cluster-ip-range "$SERVICE_CIDR" --client-ca-file "$DIR/pki/ca.crt" \
@@ -262,6 +288,11 @@ control_plane() {
     --service-account-issuer https://kubernetes.default.svc.cluster.local \
     --authorization-mode Node,RBAC --enable-admission-plugins NodeRestriction \
     --kubelet-preferred-address-types InternalIP \
+    --requestheader-client-ca-file "$DIR/pki/front-proxy-ca.crt" --requestheader-allowed-names front-proxy-client \
+    --requestheader-username-headers X-Remote-User --requestheader-group-headers X-Remote-Group \
+    --requestheader-extra-headers-prefix X-Remote-Extra- \
+    --proxy-client-cert-file "$DIR/pki/front-proxy-client.crt" --proxy-client-key-file "$DIR/pki/front-proxy-client.key" \
+    --enable-aggregator-routing=true \
     --allow-privileged=false --profiling=false
   # Host side: 127.0.0.1:$PORT -> Unix socket -> the API server inside the namespace.
   start apiserver-bridge socat "UNIX-LISTEN:$DIR/apiserver.sock,fork,unlink-early" "TCP:$NODE_IP:6443"
@@ -315,6 +346,19 @@ EOF
     --hostname-override "$NODE" --cluster-cidr "$POD_CIDR" --proxy-mode iptables \
     --conntrack-max-per-core 0 --oom-score-adj 0 --metrics-bind-address 127.0.0.1:10249 --healthz-bind-address 127.0.0.1:10256
   wait_for kubelet 180 kctl wait --for=condition=Ready "node/$NODE" --timeout=5s
+  firewall
+}
+
+# NetworkPolicies: kube-router's policy controller only (no router, no service proxy), a node
+# process like kube-proxy with a certificate of its own and the RBAC of tests/cluster/kube-router.yaml.
+# Its chains and ipsets live in the node's network namespace and go with it. Pod-to-pod traffic
+# on the bridge reaches iptables through br_netfilter (network() sets bridge-nf-call-iptables).
+firewall() {
+  kctl apply -f tests/cluster/kube-router.yaml >/dev/null
+  start kube-router "$KUBE_ROUTER_BIN" --kubeconfig "$DIR/kube-router.kubeconfig" --hostname-override "$NODE" \
+    --run-firewall=true --run-router=false --run-service-proxy=false \
+    --service-cluster-ip-range "$SERVICE_CIDR" --health-port 20244 --metrics-port 0
+  wait_for kube-router 120 in_ns curl -sf http://127.0.0.1:20244/healthz
 }
 
 kctl() { kubectl --kubeconfig "$DIR/kubeconfig" "$@"; }
@@ -324,8 +368,19 @@ dns() {
   wait_for coredns 180 kctl -n kube-system rollout status deployment/coredns --timeout=5s
 }
 
+# metrics-server (tests/cluster/metrics-server.yaml): serves metrics.k8s.io through the
+# aggregation layer with its own certificate (the APIService trusts the cluster's CA for it) and
+# checks the kubelet's serving certificate against the same CA.
+metrics() {
+  kctl -n kube-system create secret tls metrics-server-tls --cert "$DIR/pki/metrics-server.crt" \
+    --key "$DIR/pki/metrics-server.key" >/dev/null
+  sed -e "s|@METRICS_SERVER_IMAGE@|$METRICS_SERVER_IMAGE|" -e "s|@CA_BUNDLE@|$(base64 -w0 "$DIR/pki/ca.crt")|" \
+    tests/cluster/metrics-server.yaml | kctl apply -f - >/dev/null
+  wait_for metrics-server 180 kctl -n kube-system rollout status deployment/metrics-server --timeout=5s
+}
+
 up() {
-  [ -x "$KUBE_BIN" ] && [ -x "$COREDNS_BIN" ] || build
+  [ -x "$KUBE_BIN" ] && [ -x "$COREDNS_BIN" ] && [ -x "$METRICS_SERVER_BIN" ] && [ -x "$KUBE_ROUTER_BIN" ] || build
   if [ -e "/var/run/netns/$NETNS" ]; then down; fi
   rm -rf "$DIR"; mkdir -p "$DIR/logs" "$DIR/pids"
   local t0=$SECONDS
@@ -336,6 +391,7 @@ up() {
   control_plane
   node
   dns
+  metrics
   log "cluster up in $((SECONDS - t0)) s; export KUBECONFIG=$DIR/kubeconfig"
   echo "$DIR/kubeconfig"
 }

@@ -11,6 +11,7 @@ import json
 import secrets
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,10 @@ OVERLAY = Path(__file__).parent / "overlay"
 TOOLBOX = "loadgate.local/toolbox:1"
 API_NAME = "kubernetes.default.svc.cluster.local"
 RUN_TIMEOUT_S = 1200  # pods starting on 2 busy cores, the smoke scenario, the gate
+METRICS_WAIT_S = 180  # metrics-server scrapes every 15 s, needs two scrapes; the HPA syncs every 15 s
+RESTRICTED = {"runAsUser": 65534, "runAsNonRoot": True, "allowPrivilegeEscalation": False,
+              "readOnlyRootFilesystem": True, "capabilities": {"drop": ["ALL"]},
+              "seccompProfile": {"type": "RuntimeDefault"}}
 
 
 def kubectl(*args: str, input: str | None = None, timeout: float = 600) -> subprocess.CompletedProcess:
@@ -71,9 +76,7 @@ def test_a_pod_of_our_own_resolves_the_api_servers_service_and_reaches_it(kubeco
                 "name": "probe", "image": TOOLBOX, "imagePullPolicy": "Never",
                 "command": ["sh", "-c",
                             f"nslookup {API_NAME} && nc -w 5 {API_NAME} 443 </dev/null && echo reached"],
-                "securityContext": {"runAsUser": 65534, "runAsNonRoot": True,
-                                    "allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
-                                    "capabilities": {"drop": ["ALL"]}},
+                "securityContext": RESTRICTED,
             }],
         },
     }
@@ -160,6 +163,28 @@ def test_the_disruption_budgets_and_the_autoscaler_are_accepted(stack):
     assert hpa["spec"]["scaleTargetRef"]["name"] == "api"
 
 
+def test_kubectl_top_shows_the_apis_cpu_and_memory(stack):
+    def top() -> str | None:
+        proc = kubectl("-n", "loadgate", "top", "pod", "-l", "app.kubernetes.io/name=api", "--no-headers")
+        return proc.stdout if proc.returncode == 0 and proc.stdout.strip() else None
+    rows = eventually(top, METRICS_WAIT_S, lambda: kubectl("-n", "loadgate", "top", "pod").stderr)
+    for row in rows.splitlines():  # NAME CPU(cores) MEMORY(bytes), e.g. api-7c9f-x2k 12m 96Mi
+        name, cpu, memory = row.split()
+        assert name.startswith("api-") and cpu.endswith("m") and memory.endswith("Mi"), row
+
+
+def test_the_autoscaler_reads_the_apis_cpu_utilization_from_metrics_server(stack):
+    def current_cpu() -> int | None:
+        hpa = json.loads(ok(kubectl("-n", "loadgate", "get", "hpa", "api", "-o", "json")))
+        for metric in hpa.get("status", {}).get("currentMetrics") or []:
+            if metric["type"] == "Resource" and metric["resource"]["name"] == "cpu":
+                return metric["resource"]["current"].get("averageUtilization")
+        return None
+    utilization = eventually(current_cpu, METRICS_WAIT_S,
+                             lambda: kubectl("-n", "loadgate", "describe", "hpa", "api").stdout[-2000:])
+    assert utilization >= 0
+
+
 def test_every_pod_runs_with_the_security_context_its_manifest_declares(stack):
     rendered = swarm.load_objects(ok(kubectl("kustomize", str(OVERLAY))))
     declared = {(o["kind"], o["metadata"]["name"]): swarm.pod_spec(o) for o in rendered if swarm.pod_spec(o)}
@@ -210,6 +235,69 @@ def test_a_no_go_scenario_applied_by_loadgate_swarm_ends_in_a_failed_job(stack, 
     assert verdict["verdict"] in ("NO-GO", "INVALID"), (verdict, detail)
     assert proc.returncode == verdict["exit_code"] != EXIT_GO
     assert job_condition("locust-master") == "Failed"
+
+
+# --- NetworkPolicies, enforced (kube-router) --------------------------------------------------------
+# The smoke run itself shows the allowed flows work (workers -> master, workers -> API, API ->
+# stores). These show the rest is refused, and that the same probe passes with allowed labels,
+# so a probe that reaches nothing for any reason cannot pass for enforcement. kube-router rejects
+# (ICMP port unreachable) rather than drops: a refused connect fails at once, not after the timeout.
+
+def probe_reach(name: str, namespace: str, labels: dict, targets: list[str]) -> dict[str, bool]:
+    """{"host:port": connected} for a pod with ``labels`` trying each target with a TCP connect."""
+    checks = " ; ".join(f"if nc -w 4 {t.replace(':', ' ')} </dev/null 2>/dev/null; then echo open {t}; "
+                        f"else echo closed {t}; fi" for t in targets)
+    pod = {
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": name, "namespace": namespace, "labels": labels},
+        "spec": {"restartPolicy": "Never", "automountServiceAccountToken": False,
+                 "containers": [{"name": "probe", "image": TOOLBOX, "imagePullPolicy": "Never",
+                                 "command": ["sh", "-c", checks], "securityContext": RESTRICTED}]},
+    }
+    ok(kubectl("apply", "-f", "-", input=json.dumps(pod)))
+    try:
+        ok(kubectl("-n", namespace, "wait", f"pod/{name}", "--for=jsonpath={.status.phase}=Succeeded",
+                   "--timeout=180s"))
+        lines = ok(kubectl("-n", namespace, "logs", name)).split()
+    finally:
+        kubectl("-n", namespace, "delete", "pod", name, "--wait=false")
+    result = dict(zip(lines[1::2], (word == "open" for word in lines[0::2]), strict=True))
+    assert set(result) == set(targets), lines
+    return result
+
+
+def service_address(name: str) -> str:
+    return ok(kubectl("-n", "loadgate", "get", "service", name, "-o", "jsonpath={.spec.clusterIP}"))
+
+
+def test_a_pod_no_policy_allows_reaches_neither_the_api_nor_redis(stack):
+    # Its own namespace's default-deny covers its egress, DNS included: Service addresses, not names.
+    targets = [f"{service_address('api')}:8000", f"{service_address('redis')}:6379"]
+    reach = probe_reach("probe-intruder", "loadgate", {"app.kubernetes.io/name": "intruder"}, targets)
+    assert reach == dict.fromkeys(targets, False)
+
+
+def test_a_worker_lookalike_from_another_namespace_is_refused_by_the_apis_ingress_policy(stack):
+    # No policy in `default` limits its egress: the API's own ingress rule (workers and master of
+    # its namespace only) refuses it, though it carries the workers' label.
+    targets = ["api.loadgate.svc.cluster.local:8000", "redis.loadgate.svc.cluster.local:6379"]
+    reach = probe_reach("probe-outsider", "default", {"app.kubernetes.io/name": "locust-worker"}, targets)
+    assert reach == dict.fromkeys(targets, False)
+
+
+def test_a_pod_with_the_masters_labels_reaches_the_api_and_still_not_redis(stack):
+    reach = probe_reach("probe-master", "loadgate", {"app.kubernetes.io/name": "locust-master"},
+                        ["api:8000", "redis:6379"])
+    assert reach == {"api:8000": True, "redis:6379": False}
+
+
+def eventually(check, timeout_s: float, detail):
+    """``check()``'s first result that is not None, polled every 5 s for at most ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    while (value := check()) is None:
+        assert time.monotonic() < deadline, f"not within {timeout_s} s:\n{detail()}"
+        time.sleep(5)
+    return value
 
 
 def fetched_verdict(out: Path) -> dict:
