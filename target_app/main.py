@@ -87,6 +87,23 @@ async def _set_up_store(store: GuardedStore) -> None:
             return
 
 
+SHUTDOWN_STEP_S = 10.0
+"""Longest wait for one service to close at shutdown: a server that stopped answering must not
+hold the process (or a test's teardown) forever."""
+
+
+async def _bounded_close(name: str, closing) -> None:
+    # asyncio.wait, not wait_for: wait_for would wait for the cancelled close to finish as well.
+    task = asyncio.ensure_future(closing)
+    done, _ = await asyncio.wait({task}, timeout=SHUTDOWN_STEP_S)
+    if not done:
+        task.cancel()
+        logger.warning("%s did not close within %.0fs at shutdown; left behind", name, SHUTDOWN_STEP_S,
+                       extra={"service": name})
+    elif task.exception() is not None:
+        logger.warning("%s failed to close: %r", name, task.exception(), extra={"service": name})
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the API. Without arguments, settings come from the environment."""
     settings = settings or get_settings()
@@ -124,9 +141,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             if setup_task is not None:
                 setup_task.cancel()
-            await services.events.close()
-            await services.store.close()
-            await services.cache.close()
+            for name, closing in (("events", services.events.close()), ("store", services.store.close()),
+                                  ("cache", services.cache.close())):
+                await _bounded_close(name, closing)
             services.passwords.close()
             metrics.mark_process_dead(os.getpid())
 
