@@ -22,6 +22,8 @@ import socket
 import subprocess
 import tempfile
 import time
+import urllib.error
+import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -45,6 +47,25 @@ def wait_for_port(port: int, timeout: float = 20.0, proc: subprocess.Popen | Non
         except OSError:
             time.sleep(0.05)
     raise ServerUnavailable(f"nothing listening on 127.0.0.1:{port} after {timeout:.0f}s")
+
+
+def wait_for_http(url: str, timeout: float = 30.0, proc: subprocess.Popen | None = None) -> None:
+    """Block until GET url answers 200, or raise ServerUnavailable."""
+    deadline = time.monotonic() + timeout
+    last = "no answer"
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise ServerUnavailable(f"process exited with {proc.returncode} before {url} was ready")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as resp:
+                if resp.status == 200:
+                    return
+        except urllib.error.HTTPError as exc:
+            last = f"HTTP {exc.code}"
+        except OSError as exc:
+            last = str(exc)
+        time.sleep(0.1)
+    raise ServerUnavailable(f"{url} not ready after {timeout:.0f}s ({last})")
 
 
 def find_binary(name: str, *extra: Path) -> str:
@@ -181,7 +202,14 @@ def start_prometheus() -> Server:
                 f"--web.listen-address=127.0.0.1:{port}", "--web.enable-remote-write-receiver",
                 "--log.level=warn"]
 
-    return _start("prometheus", args, lambda port: f"http://127.0.0.1:{port}")
+    srv = _start("prometheus", args, lambda port: f"http://127.0.0.1:{port}")
+    # The port opens before the TSDB does: until then every query answers 503.
+    try:
+        wait_for_http(f"{srv.url}/-/ready", timeout=60.0, proc=srv.proc)
+    except ServerUnavailable as exc:
+        srv.stop()
+        raise ServerUnavailable(f"prometheus: {exc}") from exc
+    return srv
 
 
 RABBITMQ_CONF = """\
