@@ -387,7 +387,7 @@ class Session:
             if not pending:
                 return
             gevent.sleep(0.2)
-        logger.warning("no final report from %d worker(s); their last seconds are missing", len(pending))
+        self.watch.no_final_report(pending)  # each one a problem: the run is invalid
 
     def _measure(self, env: Environment, runner, meta: rf.Meta, monitor: HealthMonitor) -> None:
         s = self.scenario
@@ -424,6 +424,7 @@ class Session:
             meta.ended_at = self.stopped_at = time.time()
             self.watch.workers(runner, meta.ended_at, self.final_reports)
             self.watch.end_shortfall(meta.ended_at)
+            self.watch.stop(meta.ended_at)
             workers = set(runner.clients) | set(self.final_reports) if self.distributed else set()
             runner.stop()
             self._await_final_reports(workers)

@@ -185,6 +185,7 @@ class UiRun(Session):
             self.interrupts.reason = f"stopped from the web UI after {ran:.0f}s of {planned:.0f}s"
         self.watch.workers(runner, stopped, self.final_reports)
         self.watch.end_shortfall(stopped)
+        self.watch.stop(stopped)
         if self.distributed:
             self._await_final_reports(set(runner.clients) | set(self.final_reports))
         self.loops.kill(block=True)
