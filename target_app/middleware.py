@@ -15,12 +15,13 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from target_app import metrics
+from target_app import draining, metrics
 from target_app.context import request_id_var, route_of, scope_var
 from target_app.logs import logger
 from target_app.problems import problem_response
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
+_CLOSE = (b"connection", b"close")
 CLIENT_CLOSED = 499  # nginx's code for a client that went away before the answer
 
 
@@ -49,6 +50,8 @@ class RequestContextMiddleware:
                 outcome["status"] = message["status"]
                 outcome["started"] = True
                 message["headers"] = [*message.get("headers", ()), id_header]
+                if draining.active():  # uvicorn closes the connection after this answer
+                    message["headers"].append(_CLOSE)
             await send(message)
 
         id_token = request_id_var.set(request_id)

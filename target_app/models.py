@@ -280,3 +280,4 @@ class Readiness(BaseModel):
     ready: bool
     store: Literal["ok", "unreachable"]
     cache: Literal["ok", "unreachable", "none"]
+    draining: bool | None = None  # present, true, while the process is stopping

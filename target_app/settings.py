@@ -123,6 +123,10 @@ class Settings(BaseSettings):
     TASK_CACHE_SECONDS: int = Field(default=3600, gt=0)
     ANALYTICS_CACHE_SECONDS: int = Field(default=30, gt=0)
 
+    # Stopping: on SIGTERM keep serving this long, unready and closing each connection after its
+    # answer, before the graceful shutdown (target_app/draining.py). 0: stop at once.
+    SHUTDOWN_DRAIN_SECONDS: float = Field(default=0.0, ge=0, le=300)
+
     # Auth.
     JWT_SECRET: str = DEFAULT_JWT_SECRET
     ACCESS_TOKEN_MINUTES: int = Field(default=30, gt=0)

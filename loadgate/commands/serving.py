@@ -119,7 +119,8 @@ def _clear_metric_files(directory: Path) -> None:
 
 
 def _run_forwarding_signals(command: list[str], env: dict[str, str]) -> int:
-    """Run the server, passing SIGTERM / SIGINT on so it shuts down gracefully; its exit code."""
+    """Run the server, passing SIGTERM / SIGINT on so it shuts down gracefully; its exit code
+    (128 + the signal when it ended by one: uvicorn re-raises SIGTERM after a clean shutdown)."""
     from loadgate.processes import die_with_parent
 
     proc = subprocess.Popen(command, env=env, preexec_fn=die_with_parent)  # never outlives us
@@ -130,7 +131,8 @@ def _run_forwarding_signals(command: list[str], env: dict[str, str]) -> int:
 
     previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
-        return proc.wait()
+        code = proc.wait()
+        return 128 - code if code < 0 else code
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)

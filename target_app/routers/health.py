@@ -7,7 +7,7 @@ import asyncio
 from fastapi import APIRouter
 from starlette.responses import Response
 
-from target_app import metrics
+from target_app import draining, metrics
 from target_app.deps import ServicesDep
 from target_app.models import Health, Readiness
 from target_app.render import dumps, json_response
@@ -27,7 +27,8 @@ async def health(services: ServicesDep):
 
 @router.get("/ready", response_model=Readiness, responses={503: {"model": Readiness}})
 async def ready(services: ServicesDep):
-    """Readiness: 200 when the store answers, else 503.
+    """Readiness: 200 when the store answers, else 503; 503 with ``draining: true`` once the
+    process is stopping (target_app/draining.py).
 
     The cache's state is reported but does not make the API unready: without it the API still
     answers correctly from the store, so taking every replica out of service when Redis is down
@@ -50,7 +51,9 @@ async def ready(services: ServicesDep):
     store_up, cache_up = await asyncio.gather(store_ok(), cache_ok())
     body = {"ready": store_up, "store": "ok" if store_up else "unreachable",
             "cache": "none" if services.cache.kind == "none" else "ok" if cache_up else "unreachable"}
-    return json_response(dumps(body), 200 if store_up else 503)
+    if draining.active():
+        body |= {"ready": False, "draining": True}
+    return json_response(dumps(body), 200 if body["ready"] else 503)
 
 
 @router.get("/metrics", include_in_schema=False)

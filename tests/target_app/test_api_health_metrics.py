@@ -8,6 +8,7 @@ import logging
 import pytest
 from taskapi_helpers import metric, running, sample, settings
 
+from target_app import draining
 from target_app.logs import JsonFormatter, logger
 
 LATENCY = "taskapi_http_request_duration_seconds"
@@ -22,6 +23,15 @@ async def test_ready_is_200_when_store_and_cache_answer(api):
     response = await api.get("/ready")
     assert response.status_code == 200
     assert response.json() == {"ready": True, "store": "ok", "cache": "ok"}
+
+
+async def test_a_draining_process_is_unready_and_closes_each_connection(api, monkeypatch):
+    monkeypatch.setattr(draining, "_draining", True)
+    response = await api.get("/ready")
+    assert response.status_code == 503
+    assert response.json() == {"ready": False, "store": "ok", "cache": "ok", "draining": True}
+    health = await api.get("/health")
+    assert health.status_code == 200 and health.headers["connection"] == "close"
 
 
 @pytest.fixture
